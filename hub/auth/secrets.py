@@ -1,0 +1,68 @@
+"""Random tokens and their stored hashes, and argon2id passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def use_cheap_hashing() -> None:
+    """Tests only: argon2id with minimal cost, so thousands of accounts hash quickly."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class PasswordRejected(ValueError):
+    """A new password the rules do not accept; the message is for a person to read."""
+
+
+def new_token(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Verifying against this when the login is unknown keeps the timing the same either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def burn_password_check(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def check_new_password(password: str, login: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejected(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов.")
+    if password.strip().lower() == login.lower():
+        raise PasswordRejected("Пароль не должен совпадать с логином.")
+    if len(password) > 256:
+        raise PasswordRejected("Пароль слишком длинный (не больше 256 символов).")
+
+
+def initial_password() -> str:
+    """A password an administrator can read out: 12 characters, no look-alikes."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))

@@ -1,0 +1,24 @@
+"""What the hub is made of: the composition root's lists.
+
+The kernel never imports a feature package; this module, hub.web.app and hub.cli do.
+"""
+
+from __future__ import annotations
+
+# Modules with `setup(app: aiohttp.web.Application) -> None` adding routes and nav items.
+WEB_COMPONENTS: tuple[str, ...] = (
+    "hub.web.account",
+)
+
+# Modules whose import registers tables on hub.db.Base.metadata.
+MODEL_MODULES: tuple[str, ...] = (
+    "hub.school",
+    "hub.auth.models",
+)
+
+
+def load_models() -> None:
+    import importlib
+
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,184 @@
+"""Signing in and out, the profile, password change, accepting an invitation."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import accounts
+from hub.auth.access import Action, require
+from hub.auth.secrets import PasswordRejected
+from hub.db import utcnow
+from hub.school import ROLE_TITLES, SchoolClass, children_of, class_of
+from hub.web.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
+from hub.web.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
+from hub.web.render import redirect, render
+from hub.web.session import signed_in
+
+routes = web.RouteTableDef()
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_routes(routes)
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.StreamResponse:
+    if request.get(ACCOUNT) is None:
+        raise web.HTTPSeeOther("/signin")
+    raise web.HTTPSeeOther("/profile")
+
+
+@routes.get("/signin", name="signin")
+async def signin_form(request: web.Request) -> web.Response:
+    next_path = _local_path(request.query.get("next", ""))
+    return render(request, "signin.html", {"login": "", "error": None, "next": next_path})
+
+
+def _local_path(path: str) -> str:
+    """Where to go after signing in: only a path on this site."""
+    if path.startswith("/") and not path.startswith(("//", "/\\")):
+        return path
+    return "/profile"
+
+
+@routes.post("/signin")
+async def signin(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    login = str(form.get("login", ""))
+    password = str(form.get("password", ""))
+    next_path = _local_path(str(form.get("next", "")))
+    try:
+        async with request.app[DB].transaction() as session:
+            account = await accounts.sign_in(session, login, password)
+    except accounts.SignInThrottled as exc:
+        wait = max(1, int((exc.retry_at - utcnow()).total_seconds() // 60) + 1)
+        response = render(
+            request,
+            "signin.html",
+            {"login": login, "next": next_path, "error": f"Слишком много неудачных попыток. "
+             f"Попробуйте снова через {wait} мин."},
+            status=429,
+        )
+        response.headers["Retry-After"] = str(int((exc.retry_at - utcnow()).total_seconds()) + 1)
+        return response
+    if account is None:
+        return render(
+            request, "signin.html",
+            {"login": login, "error": "Неверный логин или пароль.", "next": next_path},
+            status=401,
+        )
+    return await _start_session(request, account.id, next_path)
+
+
+async def _start_session(request: web.Request, account_id: int, to: str) -> web.StreamResponse:
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await request.app[SESSIONS].end(old)
+    token = await request.app[SESSIONS].create(account_id)
+    response = redirect(to)
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=14 * 24 * 3600)
+    response.del_cookie(CSRF_COOKIE, path="/")  # a new CSRF token for the new session
+    return response
+
+
+@routes.post("/signout")
+async def signout(request: web.Request) -> web.StreamResponse:
+    token = request.get(SESSION_TOKEN)
+    if token:
+        await request.app[SESSIONS].end(token)
+    response = redirect("/signin")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/profile")
+async def profile(request: web.Request) -> web.Response:
+    principal, account = signed_in(request)
+    require(principal, Action.VIEW_PROFILE)
+    async with request.app[DB].session() as session:
+        children = await _children_with_classes(session, account.person_id)
+    return render(
+        request,
+        "profile.html",
+        {
+            "person": account.person,
+            "roles": [ROLE_TITLES[r] for r in sorted(account.person.roles)],
+            "children": children,
+        },
+    )
+
+
+async def _children_with_classes(
+    session: AsyncSession, parent_id: int
+) -> list[tuple[str, SchoolClass | None]]:
+    return [
+        (child.full_name, await class_of(session, child.id))
+        for child in await children_of(session, parent_id)
+    ]
+
+
+@routes.get("/account/password")
+async def password_form(request: web.Request) -> web.Response:
+    signed_in(request)
+    return render(request, "password.html", {"error": None, "done": False})
+
+
+@routes.post("/account/password")
+async def password_change(request: web.Request) -> web.StreamResponse:
+    principal, account = signed_in(request)
+    require(principal, Action.CHANGE_PASSWORD)
+    form = await request.post()
+    current, new = str(form.get("current", "")), str(form.get("new", ""))
+    if new != str(form.get("repeat", "")):
+        return render(request, "password.html",
+                      {"error": "Новый пароль и повтор не совпадают.", "done": False}, status=422)
+    try:
+        async with request.app[DB].transaction() as session:
+            fresh = await session.get_one(type(account), account.id)
+            await accounts.change_password(session, fresh, current, new)
+    except (accounts.AccountError, PasswordRejected) as exc:
+        return render(request, "password.html", {"error": str(exc), "done": False}, status=422)
+    await request.app[SESSIONS].end_all(account.id, keep=request.get(SESSION_TOKEN))
+    return render(request, "password.html", {"error": None, "done": True})
+
+
+@routes.get("/invite/{token}")
+async def invitation_form(request: web.Request) -> web.Response:
+    async with request.app[DB].session() as session:
+        invitation = await accounts.find_invitation(session, request.match_info["token"])
+    if invitation is None:
+        return _invalid_invitation(request)
+    return render(request, "invitation.html", {"error": None})
+
+
+@routes.post("/invite/{token}")
+async def invitation_accept(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    password = str(form.get("password", ""))
+    if password != str(form.get("repeat", "")):
+        return render(request, "invitation.html",
+                      {"error": "Пароль и повтор не совпадают."}, status=422)
+    try:
+        async with request.app[DB].transaction() as session:
+            account = await accounts.accept_invitation(
+                session, request.match_info["token"], password
+            )
+    except PasswordRejected as exc:
+        return render(request, "invitation.html", {"error": str(exc)}, status=422)
+    except accounts.AccountError:
+        return _invalid_invitation(request)
+    return await _start_session(request, account.id, "/profile")
+
+
+def _invalid_invitation(request: web.Request) -> web.Response:
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Приглашение недействительно",
+            "message": "Ссылка уже использована, истекла или неверна. "
+            "Попросите администратора школы выслать новое приглашение.",
+        },
+        status=410,
+    )

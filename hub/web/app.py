@@ -1,0 +1,76 @@
+"""The aiohttp application factory: the composition root of the web process."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
+from hub.broker import InProcessBroker, RedisBroker
+from hub.components import WEB_COMPONENTS
+from hub.config import Settings
+from hub.db import Database
+from hub.web import middlewares
+from hub.web.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
+from hub.web.render import setup_templates
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 25 * 1024 * 1024  # attachments; JSON bodies have their own, smaller limit
+
+
+def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[
+            middlewares.errors,
+            middlewares.security_headers,
+            middlewares.metrics,
+            middlewares.identity,
+            middlewares.csrf,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[DB] = db or Database(settings.database_url)
+    app[NAV] = []
+    app.cleanup_ctx.append(_services)
+    if db is None:
+        app.on_cleanup.append(_dispose_db)
+    setup_templates(app)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_static("/static/", STATIC, name="static")
+    for name in WEB_COMPONENTS:
+        importlib.import_module(name).setup(app)
+    return app
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    app[REDIS] = redis
+    app[BROKER] = RedisBroker(redis) if redis else InProcessBroker()
+    app[SESSIONS] = RedisSessionStore(redis) if redis else DatabaseSessionStore(app[DB])
+    yield
+    await app[BROKER].close()
+
+
+async def _dispose_db(app: web.Application) -> None:
+    await app[DB].dispose()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    async with request.app[DB].session() as session:
+        await session.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    response = web.Response(body=generate_latest())
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return response

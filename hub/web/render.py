@@ -1,0 +1,88 @@
+"""Templates: the Jinja2 environment, the common context, error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from hub.school import ROLE_TITLES, Role
+from hub.web.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
+
+# Every package keeps its templates in <package>/templates/<package>/...; the layout and
+# the account pages live in hub/web/templates.
+TEMPLATE_PACKAGES = ("hub.web", "forum", "moderation", "mail", "bots", "hub.notify")
+
+
+def setup_templates(app: web.Application) -> None:
+    loaders: list[jinja2.BaseLoader] = []
+    for package in TEMPLATE_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            folder = Path(location) / "templates"
+            if folder.is_dir():
+                loaders.append(jinja2.FileSystemLoader(folder))
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(default=True),
+        context_processors=[_common_context],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local"] = lambda value, fmt="%d.%m.%Y %H:%M": _local(app, value, fmt)
+    env.globals["role_title"] = lambda role: ROLE_TITLES[Role(role)]
+
+
+def _local(app: web.Application, value: dt.datetime | None, fmt: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(app[SETTINGS].tz).strftime(fmt)
+
+
+async def _common_context(request: web.Request) -> dict[str, Any]:
+    principal = request.get(PRINCIPAL)
+    nav = []
+    if principal is not None:
+        for item in sorted(request.app[NAV], key=lambda i: i.order):
+            if item.visible(principal):
+                badge = await item.badge(request) if item.badge else None  # type: ignore[misc]
+                nav.append({"title": item.title, "path": item.path, "badge": badge})
+    return {
+        "principal": principal,
+        "account": request.get(ACCOUNT),
+        "csrf_token": request.get(CSRF_TOKEN, ""),
+        "nav": nav,
+        "request_path": request.path,
+    }
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
+    return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
+
+
+def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:
+    # The error may have stopped the request before the context processors ran.
+    context = {
+        "principal": request.get(PRINCIPAL),
+        "account": request.get(ACCOUNT),
+        "csrf_token": request.get(CSRF_TOKEN, ""),
+        "nav": [],
+        "request_path": request.path,
+        "title": title,
+        "message": message,
+    }
+    return render(request, "error.html", context, status=status)
+
+
+def redirect(location: str) -> web.Response:
+    """A 303 See Other to return (not raise) when the response sets cookies."""
+    return web.Response(status=303, headers={"Location": location})

@@ -1,0 +1,74 @@
+"""Fixtures shared by every test package: databases on SQLite and PostgreSQL, the web app,
+a school builder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+
+from hub import events
+from hub.auth.secrets import use_cheap_hashing
+from hub.config import Settings
+from hub.db import Database
+from hub.web.app import create_app
+from tests.support.services import need_postgres
+from tests.support.school import SchoolBuilder
+
+use_cheap_hashing()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database with every table, on SQLite and on PostgreSQL (a fresh schema)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+        await database.create_all()
+        yield database
+        await database.dispose()
+        return
+    url = need_postgres()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = Database(url)
+    async with admin.engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await database.create_all()
+        yield database
+    finally:
+        await database.dispose()
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only, for tests about behaviour that does not depend on the backend."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    await database.create_all()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture
+async def school(db: Database) -> SchoolBuilder:
+    return await SchoolBuilder(db).start()
+
+
+@pytest.fixture
+async def client(settings: Settings, db: Database) -> AsyncIterator[TestClient]:
+    app = create_app(settings, db=db)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+    await events.settle()

@@ -1,0 +1,126 @@
+"""Signing in and out, throttling, invitations, password changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from hub.auth import accounts
+from hub.auth.models import Account, Invitation
+from hub.db import Database, utcnow
+from hub.school import Person, Role
+from tests.support.school import PASSWORD, SchoolBuilder
+from tests.support.web import ensure_csrf, post_form, sign_in
+
+
+async def test_sign_in_shows_profile_and_sign_out_ends_it(
+    client: TestClient, school: SchoolBuilder
+) -> None:
+    await school.person(Role.PARENT, login="petrova", last_name="Петрова", first_name="Анна")
+    await sign_in(client, "petrova")
+    page = await (await client.get("/profile")).text()
+    assert "Петрова Анна" in page and "родитель" in page
+
+    await post_form(client, "/signout")
+    response = await client.get("/profile", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"].startswith("/signin")
+
+
+async def test_unknown_login_and_wrong_password_get_the_same_answer(
+    client: TestClient, school: SchoolBuilder
+) -> None:
+    await school.person(Role.PARENT, login="petrova")
+    wrong_password = await post_form(client, "/signin", {"login": "petrova", "password": "nope"})
+    unknown_login = await post_form(client, "/signin", {"login": "nobody", "password": "nope"})
+    assert wrong_password.status == unknown_login.status == 401
+    assert "Неверный логин или пароль." in await wrong_password.text()
+    assert "Неверный логин или пароль." in await unknown_login.text()
+
+
+async def test_five_failures_lock_the_login_for_fifteen_minutes(
+    client: TestClient, school: SchoolBuilder
+) -> None:
+    await school.person(Role.PARENT, login="petrova")
+    for _ in range(5):
+        response = await post_form(client, "/signin", {"login": "petrova", "password": "x"})
+        assert response.status == 401
+    locked = await post_form(client, "/signin", {"login": "petrova", "password": PASSWORD})
+    assert locked.status == 429
+    assert 14 * 60 <= int(locked.headers["Retry-After"]) <= 15 * 60 + 1
+    assert "Попробуйте снова через 15 мин" in await locked.text()
+    # Another login is not affected.
+    await school.person(Role.PARENT, login="sidorov")
+    await sign_in(client, "sidorov")
+
+
+async def test_form_without_csrf_token_is_refused(client: TestClient, school: SchoolBuilder) -> None:
+    await school.person(Role.PARENT, login="petrova")
+    await ensure_csrf(client)
+    response = await client.post(
+        "/signin", data={"login": "petrova", "password": PASSWORD}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert "Обновите страницу" in await response.text()
+
+
+async def test_invitation_sets_password_once(
+    client: TestClient, school: SchoolBuilder, db: Database
+) -> None:
+    person = await school.person(Role.TEACHER)
+    async with db.transaction() as session:
+        issued = await accounts.issue_account(
+            session, await session.get_one(Person, person.id), "teacher.one"
+        )
+    link = f"/invite/{issued.invitation_token}"
+    assert (await client.get(link)).status == 200
+    response = await post_form(client, link, {"password": "new secret 1", "repeat": "new secret 1"})
+    assert response.status == 303  # signed in straight away
+    assert (await client.get("/profile")).status == 200
+
+    client.session.cookie_jar.clear()
+    reused = await post_form(client, link, {"password": "other secret", "repeat": "other secret"})
+    assert reused.status == 410
+    assert "Приглашение недействительно" in await reused.text()
+    await sign_in(client, "teacher.one", "new secret 1")
+
+
+async def test_expired_or_forged_invitation_changes_nothing(
+    client: TestClient, school: SchoolBuilder, db: Database
+) -> None:
+    person = await school.person(Role.TEACHER)
+    async with db.transaction() as session:
+        issued = await accounts.issue_account(
+            session, await session.get_one(Person, person.id), "teacher.two"
+        )
+        invitation = await session.scalar(select(Invitation))
+        invitation.expires_at = utcnow() - dt.timedelta(minutes=1)
+    for token in (issued.invitation_token, "forged-token"):
+        response = await post_form(client, f"/invite/{token}",
+                                   {"password": "new secret 1", "repeat": "new secret 1"})
+        assert response.status == 410
+    async with db.session() as session:
+        account = await session.scalar(select(Account).where(Account.login == "teacher.two"))
+        assert account.password_hash is None
+
+
+async def test_initial_password_must_be_changed_first(
+    client: TestClient, school: SchoolBuilder, db: Database
+) -> None:
+    person = await school.person(Role.PARENT)
+    async with db.transaction() as session:
+        issued = await accounts.issue_account(
+            session, await session.get_one(Person, person.id), "new.parent", with_password=True
+        )
+    await sign_in(client, "new.parent", issued.initial_password)
+    response = await client.get("/profile", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/account/password"
+
+    short = await post_form(client, "/account/password", {
+        "current": issued.initial_password, "new": "short", "repeat": "short"})
+    assert short.status == 422 and "не короче 8" in await short.text()
+    done = await post_form(client, "/account/password", {
+        "current": issued.initial_password, "new": "my own pass", "repeat": "my own pass"})
+    assert done.status == 200 and "Пароль изменён" in await done.text()
+    assert (await client.get("/profile", allow_redirects=False)).status == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 # Modules with `setup(app: aiohttp.web.Application) -> None` adding routes and nav items.
 WEB_COMPONENTS: tuple[str, ...] = (
+    "hub.web.api",  # first: the others describe their endpoints in its OpenAPI document
     "hub.web.account",
 )
 

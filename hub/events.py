@@ -36,6 +36,59 @@ class Event:
     school_id: int
 
 
+# The hub's events. Fields are ids and plain values (never ORM objects), so handlers load
+# what they need in the same session.
+
+
+@dataclass(frozen=True, kw_only=True)
+class GradePosted(Event):
+    grade_id: int
+    student_id: int
+    # True when an existing grade was changed ("исправлена оценка").
+    corrected: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttendanceMarked(Event):
+    attendance_id: int
+    student_id: int
+    corrected: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnouncementPublished(Event):
+    announcement_id: int
+    author_id: int
+    urgent: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyPosted(Event):
+    """A published post in a forum topic (subscribers are told)."""
+
+    post_id: int
+    topic_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostHeld(Event):
+    """A message the detector or reports sent to the moderators' queue."""
+
+    review_item_id: int
+    author_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationDecided(Event):
+    """A moderator approved or rejected an item; its author is told."""
+
+    review_item_id: int
+    author_id: int | None
+    decision: str  # "approved" | "rejected"
+    reason: str = ""
+
+
 def subscribe(event_type: type[Event], handler: Handler) -> None:
     if handler not in _handlers[event_type]:
         _handlers[event_type].append(handler)

@@ -24,7 +24,10 @@ async def test_update_is_posted_with_the_secret_header(api: FakeBotAPI, bot: Bot
         received.append((header, await request.json()))
         return web.json_response({})
 
-    async with http_server(lambda app: app.router.add_post("/hook", hook) and None) as base:
+    def setup(app: web.Application) -> None:
+        app.router.add_post("/hook", hook)
+
+    async with http_server(setup) as base:
         assert await bot.set_webhook(f"{base}/hook", secret_token="s3cr3t-_")
         info = await bot.get_webhook_info()
         update = await api.send_user_message(1001, "/start abc")

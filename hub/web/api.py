@@ -1,0 +1,177 @@
+"""The JSON API's plumbing: reading a body into a pydantic model, error answers, and the
+OpenAPI document built from the routes that declare their models.
+
+A route declares itself with `@endpoint(...)`; `openapi_document(app)` collects them.
+Errors follow one shape: {"error": "<for a person>", "details": [...]}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+MAX_JSON_BODY = 1024 * 1024  # 1 MiB: a batch of 1,000 grades is well under this
+
+Model = TypeVar("Model", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiModel(BaseModel):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def api_error(status: int, message: str, details: list[Any] | None = None) -> web.HTTPException:
+    body = json.dumps({"error": message, "details": details or []}, ensure_ascii=False)
+    exc_class = web.HTTPException
+    for candidate in (
+        web.HTTPBadRequest, web.HTTPForbidden, web.HTTPNotFound, web.HTTPConflict,
+        web.HTTPRequestEntityTooLarge, web.HTTPUnprocessableEntity, web.HTTPUnauthorized,
+        web.HTTPTooManyRequests,
+    ):
+        if candidate.status_code == status:
+            exc_class = candidate
+            break
+    if exc_class is web.HTTPRequestEntityTooLarge:
+        return web.HTTPRequestEntityTooLarge(
+            max_size=MAX_JSON_BODY, actual_size=0, text=body, content_type="application/json"
+        )
+    return exc_class(text=body, content_type="application/json")
+
+
+async def read_json(request: web.Request, model: type[Model]) -> Model:
+    """The request body as `model`: 413 when too large, 400 when not JSON, 422 when the
+    fields are wrong (with every problem listed)."""
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise api_error(413, f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
+    raw = await request.content.read(MAX_JSON_BODY + 1)
+    if len(raw) > MAX_JSON_BODY:
+        raise api_error(413, f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise api_error(400, f"Тело запроса — не JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise api_error(422, "Данные не прошли проверку.", validation_details(exc)) from None
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+@dataclass
+class EndpointDoc:
+    method: str
+    path: str
+    summary: str
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tags: list[str] = field(default_factory=list)
+
+
+API_ENDPOINTS = web.AppKey("api_endpoints", list[EndpointDoc])
+
+
+def add_endpoint(
+    app: web.Application,
+    method: str,
+    path: str,
+    handler: Handler,
+    *,
+    summary: str,
+    request: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    tag: str = "admin",
+) -> None:
+    """Add an /api/v1 route and describe it in the OpenAPI document."""
+    app.router.add_route(method, path, handler)
+    app.setdefault(API_ENDPOINTS, [])  # type: ignore[arg-type]
+    app[API_ENDPOINTS].append(
+        EndpointDoc(method.lower(), path, summary, request, response, status, [tag])
+    )
+
+
+def openapi_document(app: web.Application) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    paths: dict[str, dict[str, Any]] = {}
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for doc in app.get(API_ENDPOINTS, []):
+        operation: dict[str, Any] = {
+            "summary": doc.summary,
+            "tags": doc.tags,
+            "responses": {
+                str(doc.status): {
+                    "description": "OK",
+                    **({"content": {"application/json": {"schema": ref(doc.response)}}}
+                       if doc.response else {}),
+                },
+                "400": {"description": "Не JSON", "content": error},
+                "401": {"description": "Нет входа или токена", "content": error},
+                "403": {"description": "Недостаточно прав", "content": error},
+                "413": {"description": "Слишком большое тело", "content": error},
+                "422": {"description": "Данные не прошли проверку", "content": error},
+            },
+        }
+        if doc.request is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref(doc.request)}},
+            }
+        parameters = [
+            {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for part in doc.path.split("/")
+            if part.startswith("{") and part.endswith("}")
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        paths.setdefault(doc.path, {})[doc.method] = operation
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "details": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["error"],
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "school-hub API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "hub_session"},
+            },
+        },
+        "security": [{"token": []}, {"session": []}],
+    }
+
+
+async def openapi_view(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(request.app))
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/openapi.json", openapi_view)

@@ -93,3 +93,22 @@ class RedisBroker:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+# The process's broker, set by the composition root at start-up (hub.web.app, the worker).
+# Services reach it from after-commit callbacks without threading it through every call.
+_current: Broker = InProcessBroker()
+
+
+def get_broker() -> Broker:
+    return _current
+
+
+def set_broker(broker: Broker) -> None:
+    global _current
+    _current = broker
+
+
+def live_channel(kind: str, ident: int | str) -> str:
+    """The channel open pages of one thing listen on: live_channel("topic", 12)."""
+    return f"hub:live:{kind}:{ident}"

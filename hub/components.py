@@ -9,6 +9,7 @@ from __future__ import annotations
 WEB_COMPONENTS: tuple[str, ...] = (
     "hub.web.api",  # first: the others describe their endpoints in its OpenAPI document
     "hub.web.account",
+    "hub.web.live",
 )
 
 # Modules whose import registers tables on hub.db.Base.metadata.

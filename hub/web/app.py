@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
-from hub.broker import InProcessBroker, RedisBroker
+from hub.broker import InProcessBroker, RedisBroker, set_broker
 from hub.components import WEB_COMPONENTS
 from hub.config import Settings
 from hub.db import Database
@@ -55,6 +55,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     app[REDIS] = redis
     app[BROKER] = RedisBroker(redis) if redis else InProcessBroker()
+    set_broker(app[BROKER])
     app[SESSIONS] = RedisSessionStore(redis) if redis else DatabaseSessionStore(app[DB])
     yield
     await app[BROKER].close()

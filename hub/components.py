@@ -5,6 +5,8 @@ The kernel never imports a feature package; this module, hub.web.app and hub.cli
 
 from __future__ import annotations
 
+import importlib
+
 # Modules with `setup(app: aiohttp.web.Application) -> None` adding routes and nav items.
 WEB_COMPONENTS: tuple[str, ...] = (
     "hub.web.api",  # first: the others describe their endpoints in its OpenAPI document
@@ -19,8 +21,17 @@ MODEL_MODULES: tuple[str, ...] = (
 )
 
 
-def load_models() -> None:
-    import importlib
+# Modules with `subscribe_handlers() -> None` subscribing to hub.events.
+EVENT_HANDLERS: tuple[str, ...] = ()
 
+
+def load_models() -> None:
     for name in MODEL_MODULES:
         importlib.import_module(name)
+
+
+def subscribe_handlers() -> None:
+    """Subscribe every event handler (idempotent); every process calls it at start."""
+    load_models()
+    for name in EVENT_HANDLERS:
+        importlib.import_module(name).subscribe_handlers()

@@ -43,3 +43,29 @@ async def state(db: Database) -> tuple[str | None, str | None]:
         current = await connection.run_sync(_current)
     head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
     return current, head
+
+
+def new_revision(message: str) -> None:
+    """Write a migration for what the models have and the migrations lack (autogenerate
+    against a scratch SQLite database at head)."""
+    import asyncio
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/scratch.db"
+        db = Database(url)
+        asyncio.run(_upgrade_and_dispose(db))
+        command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+async def _upgrade_and_dispose(db: Database) -> None:
+    await upgrade(db)
+    await db.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "revision":
+        sys.exit('usage: python -m hub.migrate revision "what changed"')
+    new_revision(sys.argv[2])

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from hub import events
 from hub.auth.secrets import use_cheap_hashing
+from hub.components import subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
 from hub.web.app import create_app
@@ -20,6 +21,7 @@ from tests.support.services import need_postgres
 from tests.support.school import SchoolBuilder
 
 use_cheap_hashing()
+subscribe_handlers()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
 from hub.broker import InProcessBroker, RedisBroker, set_broker
-from hub.components import WEB_COMPONENTS
+from hub.components import WEB_COMPONENTS, subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
 from hub.web import middlewares
@@ -25,6 +25,7 @@ MAX_BODY = 25 * 1024 * 1024  # attachments; JSON bodies have their own, smaller 
 
 
 def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
+    subscribe_handlers()
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=[

@@ -13,12 +13,19 @@ aiogram client talks to it unchanged::
         assert api.messages(1001)[0].text == "Оценка: 5"
 
 Rate limits: every delivered message must pass a *sliding-window log* limiter per bot
-(default 30 in any 1 s) and per chat (default 1 in any 1 s). A window of ``per`` seconds
+(default 30 in any 1 s), per chat (default 1 in any 1 s) and, for groups and channels,
+per group (default 20 in any 60 s). A window of ``per`` seconds
 admits at most ``count`` messages, so ``RateLimit(1, 1.0)`` is strict and
 ``RateLimit(3, 3.0)`` is the same sustained rate with a burst allowance of 3. A message
 over a limit is not delivered and gets 429 with an integer ``retry_after`` (the seconds,
 rounded up, until the oldest message in the full window leaves it). Time is the server's
 ``clock`` (``time.monotonic`` unless injected).
+
+Updates: ``send_user_message`` and ``press_button`` feed an Update to the webhook if one is
+set (POST, JSON, ``X-Telegram-Bot-Api-Secret-Token``; a method in the webhook's answer is
+executed), else queue it for ``getUpdates``. A failed webhook delivery stays pending until
+``flush_webhook()``. ``fail_next()`` makes requests fail on purpose (an HTTP error or a
+dropped connection). ``stats`` counts deliveries and 429s and keeps arrival times.
 
 Only loopback is served; webhooks may be plain ``http://`` (Telegram requires HTTPS).
 """
@@ -32,7 +39,7 @@ import re
 import socket
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Self
@@ -417,7 +424,7 @@ class _LoopbackSession(AiohttpSession):
             await self._session.close()
 
 
-_Handler = Callable[[_Params], Any]
+_Handler = Callable[[_Params], Awaitable[Any]]
 
 
 # --------------------------------------------------------------------------- the server
@@ -634,10 +641,10 @@ class FakeBotAPI:
         """A user presses the inline button with ``data`` under one of the bot's messages."""
         chat = self._chats[chat_id]
         message = self._find_message(chat_id, message_id)
-        buttons = (message.reply_markup or {}).get("inline_keyboard", []) if message else []
-        if not any(b.get("callback_data") == data for row in buttons for b in row):
+        markup = (message.reply_markup if message else None) or {}
+        rows = markup.get("inline_keyboard", [])
+        if message is None or not any(b.get("callback_data") == data for r in rows for b in r):
             raise ValueError(f"no button with callback_data={data!r} on message {message_id}")
-        assert message is not None
         query_id = f"{self.bot_id}{len(self._callback_queries) + 1:08d}"
         self._callback_queries[query_id] = False
         query = {

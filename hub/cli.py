@@ -16,6 +16,7 @@ from hub.db import Database
 # Modules with `add_commands(subparsers)`; each command sets `func(settings, args)`.
 COMMAND_MODULES: tuple[str, ...] = (
     "hub.commands.core",
+    "hub.commands.imports",
 )
 
 

@@ -18,7 +18,12 @@ WEB_COMPONENTS: tuple[str, ...] = (
 MODEL_MODULES: tuple[str, ...] = (
     "hub.school",
     "hub.auth.models",
+    "hub.notify.preferences",
+    "hub.notify.addresses",
 )
+
+# Modules with a `PRIVACY` object (hub.privacy.PersonalDataSource): export and erasure.
+PRIVACY_SOURCES: tuple[str, ...] = ()
 
 
 # Modules with `subscribe_handlers() -> None` subscribing to hub.events.

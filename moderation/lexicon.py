@@ -130,10 +130,9 @@ _INSULT = {
 }
 
 _THREAT = {
-    "угроза": r"(?:у|при|за|по|пере)бь(?:ю|ем|ём)|убейся|убейтесь|урою|уроем|зарежу|зарежем"
-    r"|порежу|пристрелю|застрелю|пристрелим|застрелим|задушу|придушу|покалечу|изобью"
-    r"|прикончу|прикончим|взорву|взорвем|взорвём|уничтожу|закопаю|закопаем|урыть"
-    r"|поломаю|переломаю|отпизжу|отхуярю|урыю",
+    "угроза": r"убью|убьем|убьём|убейся|убейтесь|урою|уроем|зарежу|зарежем|пристрелю"
+    r"|застрелю|пристрелим|застрелим|задушу|придушу|покалечу|изобью|прикончу|прикончим"
+    r"|взорву|взорвем|отпизжу|отхуярю",
 }
 
 # Words that are abusive only when aimed at a person (ты тупой, ваш сын — козёл).
@@ -151,13 +150,13 @@ _WEAK = {
              r"|неуч\w*|бездар\w*|дубин\w*|тормоз|сопляк\w*|сопливк\w*|клоун\w*|гад(?:|а|ы|ов|ам)"
              r"|урод(?:лив\w*)|жирн(?:ый|ая|ые|ого|ую|ой|ых)|вонюч\w*|толстож\w*|лысый"
              r"|недонос(?:ок|к)\w*|олигофрен\w*|аутист\w*|хохол|хохл(?:ы|ов|ам|ами|а)"),
-    "угроза-слабая": (Category.THREAT, r"убить|убью|убьет|убьют|урыть|замочу|грохну|повешу"
-                      r"|сожгу|раздавлю|размажу|порву|оторву|сломаю|найду"),
+    "угроза-слабая": (Category.THREAT, r"убить|убьет|убьют|урыть|замочу|грохну|повешу|сожгу"
+                      r"|раздавлю|размажу|прибью|порежу|уничтожу|закопаю|переломаю"),
 }
 
 # Everyday words that the patterns above would otherwise catch.
 _EXCEPTIONS = (
-    r"мудр\w*|премудр\w*|хлеб\w*|мандарин\w*|мандат\w*|команд\w*|скипидар\w*"
+    r"мудр\w*|премудр\w*|хлеб(?!ал[оуеь]|альник)\w*|мандарин\w*|мандат\w*|команд\w*|скипидар\w*"
     r"|херсон\w*|херес\w*|херувим\w*|хулиган\w*|сукн\w*|сукровиц\w*|психолог\w*"
     r"|страх\w*|застрах\w*|трахе\w*|трахом\w*|ебург\w*|сабл\w*|корабл\w*|рубл\w*|гребл\w*"
     r"|употребл\w*|оскорбл\w*|истреб\w*|колеб\w*|ребен\w*|реб[её]н\w*|неб\w*|себ\w*|теб\w*"
@@ -165,9 +164,9 @@ _EXCEPTIONS = (
     r"|педагог\w*|педиатр\w*|педал\w*|педант\w*|сретен\w*|ссыл\w*|ссор\w*|ссуд\w*|ссад\w*"
     r"|рассад\w*|рассуд\w*|обсерват\w*|обсерв\w*|трахтенберг\w*|хуан\w*|хуэй\w*|мандельштам\w*"
     r"|мандел\w*|мандолин\w*|мандрагор\w*|мандала\w*|чуркин\w*|лохматы\w*|лохан\w*"
-    r"|хачапури\w*|хачатур\w*|жидк\w*|жидкост\w*|сучков\w*|сучок|сучком|сучку?"
+    r"|хачапури\w*|хачатур\w*|жидк\w*|жидкост\w*|сучков\w*|сучок|сучком"
     r"|гандбол\w*|гондол\w*|шлюз\w*|пизанск\w*|бляшк\w*|блях\w*|долбит\w*|долбят\w*|долбил\w*"
-    r"|дурачит\w*|дурачат\w*|урожа\w*|уродил\w*|уроди\w*|курват\w*|срам\w*|сравн\w*"
+    r"|дурачит\w*|дурачат\w*|урожа\w*|уродил\w*|уродит\w*|уродятся|курват\w*|срам\w*|сравн\w*"
     r"|коровин\w*|баранк\w*|козлят\w*|свинин\w*|свинц\w*|обезьянник\w*|петушок|тупик\w*"
     r"|епископ\w*|ебол\w*|ебэ\w*|хулахуп\w*|похуда\w*|похудел\w*|похуд\w*|ухуд\w*|ухудш\w*"
     r"|охуд\w*|захуда\w*|нахуд\w*|отхуд\w*|худ\w*|худож\w*|уху|ухуа|хурм\w*|хутор\w*"
@@ -201,7 +200,15 @@ _ENGLISH = (
     r"|idiot\w*|wtf|stfu|twat\w*|wank\w*|prick\w*|douche\w*|nigg\w*|fag\w*|faggot\w*"
 )
 _ENGLISH_WEAK = r"stupid|dumb|dick|dicks|crap|crappy|jerk|loser|ugly|fat|pig|cow|freak|trash"
-_LATIN_EXCEPTIONS = r"ebay|ebook\w*|ebola|hue|hues|hera|ebony|ebert|huey|hui|sukhoi"
+_LATIN_EXCEPTIONS = r"ebay|ebook\w*|ebola|ebb\w*|hue|hues|hera|ebony|ebert|huey|sukhoi"
+# A word written in Latin letters is read as Russian only against these unambiguous roots
+# (so English mud, Mandy or ebb stay clean while blyat, pizdec, nahuy and cyka do not).
+_LATIN_RU = (
+    r"(?:на|по|до|ни|за|о|от|вы|с|у)?ху(?:й|[её][вн]|я|ю|и|йн)\w*|\w*п[иеы]зд\w*"
+    r"|бля[дт]?\w*|бл[еэ]а?[дт]ь?|(?:за|на|у|вы|от|съ|по|до|про|раз)?[её]б(?:а[лнтш]|ан|ну|ут|ет|л[ао])\w*"
+    r"|с?сук(?:а|и|ин\w*)|сучк[аи]|п[иеы]д[оа]?р\w*|мудак\w*|мудил\w*|г[ао]ндон\w*|залуп\w*"
+    r"|манда|мандец|еблан\w*|ху[её]с[оа]с\w*|долбо[её]б\w*|шлюх\w*|мразь|дебил\w*"
+)
 
 
 def _compile(groups: list[tuple[Rule, str]]) -> tuple[re.Pattern[str], dict[str, Rule]]:
@@ -233,6 +240,8 @@ _ENGLISH_RE, _ENGLISH_RULES = _compile(
      (Rule("english-weak", Category.INSULT, strong=False), _ENGLISH_WEAK)]
 )
 _LATIN_EXCEPTION_RE = re.compile(_LATIN_EXCEPTIONS)
+_LATIN_RU_RE = re.compile(_LATIN_RU)
+_LATIN_RU_RULE = Rule("транслит", Category.OBSCENE)
 _LONG_SAFE_RE = re.compile(
     r"п[иеё]зд|хуй|хуе[вн]|бляд|блят|[её]бан|[её]бал|[её]бат|заеб|долбо[её]б|пид[оа]р|гандон"
     r"|мудак|мудил"
@@ -243,7 +252,7 @@ ADDRESS_WORDS = frozenset(
     "ты тебя тебе тобой вы вас вам вами твой твоя твое твои твоего твоей твоему твоим "
     "ваш ваша ваше ваши вашего вашей вашему вашим вашу сам сама сами он она они оно "
     "сын сынок дочь дочка ребенок учитель учительница училка классная директор "
-    "сволочь эта этот эти такой такая такие какой какая какие же".split()
+    "сволочь".split()
 )
 # Tokens that, just before a word, undo it (в дурака = the card game).
 WEAK_LIMIT = 2
@@ -272,9 +281,12 @@ def match_english(latin: str) -> Rule | None:
     return _ENGLISH_RULES[m.lastgroup or ""] if m else None
 
 
-def latin_translit_allowed(latin: str) -> bool:
-    """A Latin word that is an ordinary English word is not read as Russian."""
-    return _LATIN_EXCEPTION_RE.fullmatch(latin) is None
+def match_latin_russian(form: str) -> Rule | None:
+    """The rule a Latin-script word breaks when read as Russian (transliteration or
+    homoglyphs): only unambiguous roots count."""
+    if len(form) < 3 or len(form) > 40 or _EXCEPTION_RE.fullmatch(form):
+        return None
+    return _LATIN_RU_RULE if _LATIN_RU_RE.fullmatch(form) else None
 
 
 def search_roots(joined: str) -> re.Match[str] | None:

@@ -17,8 +17,8 @@ from hub.components import subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
 from hub.web.app import create_app
-from tests.support.services import need_postgres
 from tests.support.school import SchoolBuilder
+from tests.support.services import need_postgres
 
 use_cheap_hashing()
 subscribe_handlers()

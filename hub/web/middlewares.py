@@ -15,7 +15,16 @@ from sqlalchemy import select
 from hub.auth.access import AccessDenied, load_principal
 from hub.auth.models import Account
 from hub.auth.tokens import principal_for_token
-from hub.web.keys import ACCOUNT, BEARER, CSRF_TOKEN, DB, PRINCIPAL, SESSION_TOKEN, SESSIONS, SETTINGS
+from hub.web.keys import (
+    ACCOUNT,
+    BEARER,
+    CSRF_TOKEN,
+    DB,
+    PRINCIPAL,
+    SESSION_TOKEN,
+    SESSIONS,
+    SETTINGS,
+)
 
 log = logging.getLogger("hub.web")
 

@@ -55,7 +55,9 @@ async def test_five_failures_lock_the_login_for_fifteen_minutes(
     await sign_in(client, "sidorov")
 
 
-async def test_form_without_csrf_token_is_refused(client: TestClient, school: SchoolBuilder) -> None:
+async def test_form_without_csrf_token_is_refused(
+    client: TestClient, school: SchoolBuilder
+) -> None:
     await school.person(Role.PARENT, login="petrova")
     await ensure_csrf(client)
     response = await client.post(

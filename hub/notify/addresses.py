@@ -1,0 +1,86 @@
+"""Where a person is reached on each channel: their e-mail, a linked Telegram chat.
+
+Channels write here (the bot when a chat is linked or blocks it), the pipeline reads here,
+so the kernel never needs to import a channel. An address that failed for good is kept
+with the reason, disabled, and not used again until it is set anew.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Enum, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import Base, utcnow
+from hub.notify.channel import ChannelName
+from hub.school import Person
+
+
+class ContactAddress(Base):
+    __tablename__ = "contact_addresses"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[ChannelName] = mapped_column(
+        Enum(ChannelName, name="channel_name", native_enum=False, length=32,
+             values_callable=lambda c: [m.value for m in c]),
+        primary_key=True,
+    )
+    address: Mapped[str] = mapped_column(String(254), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[dt.datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+async def set_address(
+    session: AsyncSession, person_id: int, channel: ChannelName, address: str
+) -> None:
+    row = await session.get(ContactAddress, (person_id, channel))
+    if row is None:
+        session.add(ContactAddress(person_id=person_id, channel=channel, address=address))
+    else:
+        row.address, row.updated_at = address, utcnow()
+        row.disabled_at = row.disabled_reason = None
+    await session.flush()
+
+
+async def disable_address(
+    session: AsyncSession, person_id: int, channel: ChannelName, reason: str
+) -> None:
+    row = await session.get(ContactAddress, (person_id, channel))
+    if row is not None and row.disabled_at is None:
+        row.disabled_at, row.disabled_reason = utcnow(), reason[:200]
+        await session.flush()
+
+
+async def remove_address(session: AsyncSession, person_id: int, channel: ChannelName) -> None:
+    row = await session.get(ContactAddress, (person_id, channel))
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+
+
+async def addresses_of(
+    session: AsyncSession, person_ids: list[int]
+) -> dict[int, dict[ChannelName, str]]:
+    """Live addresses per person. E-mail comes from the person's record unless an e-mail
+    address here overrides or disables it."""
+    ids = sorted(set(person_ids))
+    result: dict[int, dict[ChannelName, str]] = {pid: {} for pid in ids}
+    if not ids:
+        return result
+    for pid, email in await session.execute(
+        select(Person.id, Person.email).where(Person.id.in_(ids), Person.email.is_not(None))
+    ):
+        result[pid][ChannelName.EMAIL] = email
+    for row in await session.scalars(
+        select(ContactAddress).where(ContactAddress.person_id.in_(ids))
+    ):
+        if row.disabled_at is None:
+            result[row.person_id][row.channel] = row.address
+        else:
+            result[row.person_id].pop(row.channel, None)
+    return result

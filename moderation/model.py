@@ -1,0 +1,103 @@
+"""The statistical scorer: a linear model over character n-grams of normalised words.
+
+Features of a text are the character 2..5-grams of each normalised word padded with
+spaces (`` word ``) plus the whole word, counted and divided by the square root of the
+number of features. Because the model is linear and the features are per word, a word's
+contribution (sum of its n-gram weights, number of n-grams) is computed once and cached;
+scoring a message is then a dictionary lookup per word.
+
+The weights live in ``moderation/data/toxicity.npz`` (written by ``python -m
+moderation.train``), are loaded once per process, and need only numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).with_name("data") / "toxicity.npz"
+NGRAM_MIN = 2
+NGRAM_MAX = 5
+MAX_WORD = 40  # longer "words" contribute their first MAX_WORD characters
+
+
+def word_features(word: str) -> list[str]:
+    """The features one normalised word contributes."""
+    w = word[:MAX_WORD]
+    padded = f" {w} "
+    feats = [padded[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1)
+             for i in range(len(padded) - n + 1)]
+    if len(padded) > NGRAM_MAX:
+        feats.append(padded)
+    return feats
+
+
+@dataclass(frozen=True, slots=True)
+class ToxicityModel:
+    """A linear scorer: ``sigmoid(bias + sum(weights) / sqrt(count))``."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float  # decision threshold chosen at training time (out-of-fold)
+    source: str
+
+    def word_contribution(self, word: str) -> tuple[float, int]:
+        feats = word_features(word)
+        get = self.weights.get
+        return (sum(get(f, 0.0) for f in feats), len(feats))
+
+    def probability(self, total_weight: float, count: int) -> float:
+        if count <= 0:
+            return 1.0 / (1.0 + math.exp(-self.bias))
+        z = self.bias + total_weight / math.sqrt(count)
+        if z < -40:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def score_words(self, words: list[str]) -> float:
+        w = 0.0
+        n = 0
+        for word in words:
+            dw, dn = self.word_contribution(word)
+            w += dw
+            n += dn
+        return self.probability(w, n)
+
+
+def save(path: Path, weights: dict[str, float], bias: float, threshold: float,
+         source: str) -> None:
+    keys = "\n".join(weights)
+    np.savez_compressed(
+        path,
+        keys=np.frombuffer(keys.encode("utf-8"), dtype=np.uint8),
+        weights=np.asarray(list(weights.values()), dtype=np.float16),
+        meta=np.asarray([bias, threshold], dtype=np.float64),
+        source=np.frombuffer(source.encode("utf-8"), dtype=np.uint8),
+    )
+
+
+def load(path: Path = MODEL_PATH) -> ToxicityModel:
+    with np.load(path, allow_pickle=False) as z:
+        keys = z["keys"].tobytes().decode("utf-8").split("\n")
+        weights = z["weights"].astype(np.float64).tolist()
+        bias, threshold = (float(x) for x in z["meta"])
+        source = z["source"].tobytes().decode("utf-8")
+    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source)
+
+
+_lock = threading.Lock()
+_cached: ToxicityModel | None = None
+
+
+def default_model() -> ToxicityModel | None:
+    """The shipped model, loaded once per process; None if the file is missing."""
+    global _cached
+    if _cached is None:
+        with _lock:
+            if _cached is None and MODEL_PATH.exists():
+                _cached = load(MODEL_PATH)
+    return _cached

@@ -1,0 +1,1 @@
+"""The Telegram bot: account linking, the parents' commands, and the Telegram channel."""

@@ -17,6 +17,9 @@ from hub.db import Database
 COMMAND_MODULES: tuple[str, ...] = (
     "hub.commands.core",
     "hub.commands.imports",
+    "hub.commands.worker",  # notifications: `hub worker`
+    "hub.commands.demo",  # the demo school: `hub demo` (issue 2)
+    "hub.commands.bot",  # telegram: `hub bot` (long polling)
 )
 
 

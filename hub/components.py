@@ -12,6 +12,16 @@ WEB_COMPONENTS: tuple[str, ...] = (
     "hub.web.api",  # first: the others describe their endpoints in its OpenAPI document
     "hub.web.account",
     "hub.web.live",
+    "hub.web.admin",  # administration pages (issue 2)
+    "hub.web.admin_api",  # the administration's JSON API (issue 2)
+    "hub.web.journal",
+    "hub.web.children",
+    "bots.web",  # telegram: the profile's Telegram page and the webhook
+    "moderation.web",  # moderation: the flagged queue, watched words, audit log
+    "hub.notify.web",  # notifications: the in-app list, settings, delivery log, worker
+    "mail.unsubscribe",  # mail: the one-click unsubscribe endpoint
+    "mail.admin",  # mail: the local mailbox for administrators
+    "forum.web",  # forum: the notice board and the forum
 )
 
 # Modules whose import registers tables on hub.db.Base.metadata.
@@ -20,14 +30,32 @@ MODEL_MODULES: tuple[str, ...] = (
     "hub.auth.models",
     "hub.notify.preferences",
     "hub.notify.addresses",
+    "hub.journal",
+    "moderation.models",  # moderation: review queue, reports, watched words, audit
+    "bots.models",  # telegram: link codes, processed updates, the polling lease
+    "hub.notify.models",  # notifications: the outbox (notifications, deliveries)
+    "mail.mailbox",  # mail: the local mailbox (e-mail kept when no SMTP is configured)
+    "forum.models",  # forum: announcements, sections, topics, posts
 )
 
 # Modules with a `PRIVACY` object (hub.privacy.PersonalDataSource): export and erasure.
-PRIVACY_SOURCES: tuple[str, ...] = ()
+PRIVACY_SOURCES: tuple[str, ...] = (
+    "bots.privacy",  # telegram: link codes
+    "hub.notify.privacy",  # notifications: a person's notifications and deliveries
+    "mail.privacy",  # mail: letters kept in the local mailbox
+    "forum.privacy",  # forum: announcements, posts, acknowledgements
+    "moderation.privacy",  # moderation: reports made, sanctions received
+    "hub.journal",  # journal: a student's grades and attendance
+)
 
 
 # Modules with `subscribe_handlers() -> None` subscribing to hub.events.
-EVENT_HANDLERS: tuple[str, ...] = ()
+EVENT_HANDLERS: tuple[str, ...] = (
+    "bots.wiring",  # telegram: registers the Telegram channel
+    "mail.wiring",  # mail: registers the e-mail channel and the unsubscribe links
+    "hub.notify.handlers",  # notifications: grades, attendance, moderation decisions
+    "forum.wiring",  # forum: the queue's targets; announcement and reply notifications
+)
 
 
 def load_models() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -74,7 +74,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             kwargs.setdefault("poolclass", StaticPool)
         else:
-            kwargs.setdefault("poolclass", NullPool)
+            # A few pooled connections: opening one costs a thread and the pragmas below.
+            kwargs.setdefault("pool_size", 5)
+            kwargs.setdefault("max_overflow", 5)
         kwargs.setdefault("connect_args", {"timeout": 10})
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

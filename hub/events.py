@@ -89,6 +89,14 @@ class ModerationDecided(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class AcknowledgementReminded(Event):
+    """An announcement's author reminded those who have not confirmed reading it."""
+
+    announcement_id: int
+    person_ids: tuple[int, ...]
+
+
 def subscribe(event_type: type[Event], handler: Handler) -> None:
     if handler not in _handlers[event_type]:
         _handlers[event_type].append(handler)

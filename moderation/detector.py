@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
+from itertools import accumulate
+from operator import attrgetter, itemgetter
 
 from . import lexicon
 from .lexicon import Category, Rule
@@ -18,13 +20,13 @@ from .normalize import (
 )
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     ALLOW = "allow"
     HOLD = "hold"  # a moderator must decide
     REFUSE = "refuse"  # unambiguous obscenity, where the school refuses rather than holds
 
 
-class WatchAction(str, Enum):
+class WatchAction(StrEnum):
     HOLD = "hold"
     REFUSE = "refuse"
     MASK = "mask"
@@ -73,20 +75,33 @@ class _Hit:
     masked: bool  # read through masking symbols (ambiguous: never refused)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _TokenInfo:
-    words: tuple[str, ...]  # normalised words (for the model and watched words)
+    words: tuple[str, ...]  # normalised words (for watched words and context)
+    model_words: tuple[str, ...]  # the words the model reads
     hit: _Hit | None
     weight: float
     count: int
     single: str  # the letter, if the token is a single letter (for х у й runs)
+    flag: bool  # a lexicon hit: the message needs the full (slow) path
 
 
-_EMPTY_INFO = _TokenInfo((), None, 0.0, 0, "")
+_EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
+_weight_of = attrgetter("weight")
+_count_of = attrgetter("count")
+_flag_of = attrgetter("flag")
+_single_of = attrgetter("single")
+_first = itemgetter(0)
+_second = itemgetter(1)
+_findall = TOKEN_RE.findall
+# Three or more single letters in a row, apart (х у й, х.у.й): the slow path looks closer.
+_SPACED_RE = re.compile(r"\b[^\W\d_]\b(?:[\W_]{1,4}\b[^\W\d_]\b){2,}")
 _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
-_MODEL_REASON_MIN = 0.6  # a word's own weight above which the model reason points at it
+_MODEL_REASON_MIN = 0.6
+MODEL_WINDOW = 64  # words per window the model reads in a long text
+MODEL_MIN_WORDS = 4  # the model alone does not hold a message shorter than this
 
 
 def _best(a: _Hit | None, b: _Hit | None) -> _Hit | None:
@@ -125,6 +140,8 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
                 hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), latin,
                                       True))
         return main, hit
+    if any(map(lexicon.is_exception, forms.variants)):
+        return main, None
     for v in forms.variants:
         if "*" in v:
             canon = lexicon.match_masked(v)
@@ -137,6 +154,20 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
             if r.strong:
                 break
     return main, hit
+
+
+def _model_words(raw: str, words: tuple[str, ...], hit: _Hit | None) -> tuple[str, ...]:
+    """The words the statistical model reads. Left out: everyday look-alikes (рубля,
+    сукно: the lexicon knows they are clean), words whose abuse depends on context (тупой
+    угол: the context rules decide), and capitalised words, which in a school are mostly
+    names of pupils, teachers and places, not abuse."""
+    if hit is not None and not hit.rule.strong:
+        return ()
+    if hit is None:
+        if raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper()):
+            return tuple(w for w in words if w in lexicon.ADDRESS_WORDS)
+        return tuple(w for w in words if not lexicon.is_exception(w))
+    return words
 
 
 class Detector:
@@ -162,6 +193,9 @@ class Detector:
         if not 0.0 <= hold_threshold <= 1.0:
             raise ValueError("hold_threshold must be within 0..1")
         self.hold_threshold = hold_threshold
+        # A weak word (гнида, петух, посадить) not aimed at anyone holds when the model
+        # score of the message reaches this (lower) threshold; never without a model.
+        self.weak_threshold = self.model.weak_threshold if self.model is not None else 2.0
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
 
@@ -207,17 +241,18 @@ class Detector:
                 words = (jm,) if jm else ()
             else:
                 words = tuple(mains)
+        model_words = _model_words(raw, words, hit)
         weight = 0.0
         count = 0
         model = self.model
         if model is not None:
-            for w in words:
+            for w in model_words:
                 dw, dn = model.word_contribution(w)
                 weight += dw
                 count += dn
         single = words[0] if len(words) == 1 and len(words[0]) == 1 and words[0].isalpha() \
             else ""
-        return _TokenInfo(words, hit, weight, count, single)
+        return _TokenInfo(words, model_words, hit, weight, count, single, hit is not None)
 
     def _info(self, raw: str) -> _TokenInfo:
         info = self._cache.get(raw)
@@ -234,71 +269,189 @@ class Detector:
         """Judge a message (and its title, if any). Spans refer to ``text``; findings in
         the title get negative-free spans relative to the title and rule prefixed
         ``title:``."""
+        if not title and self._watched_re is None:
+            fast = self._fast(text)
+            if fast is not None:
+                return fast
         reasons: list[Reason] = []
         model_score = 0.0
-        total_w = 0.0
-        total_n = 0
         for src, prefix in ((title, "title:"), (text, "")):
             if not src:
                 continue
-            w, n, found = self._scan(src, prefix)
-            total_w += w
-            total_n += n
+            p, found = self._scan(src, prefix)
+            model_score = max(model_score, p)
             reasons.extend(found)
-        if self.model is not None and total_n:
-            model_score = self.model.probability(total_w, total_n)
-        return self._decide(text, reasons, model_score)
+        model_holds = any(r.rule.endswith("model") for r in reasons)
+        return self._decide(text, reasons, model_score, model_holds)
 
-    def _scan(self, text: str, prefix: str) -> tuple[float, int, list[Reason]]:
+    def _model_p(self, infos: list[_TokenInfo]) -> float:
+        """The model's probability: for a long text, the highest over windows of
+        ``MODEL_WINDOW`` words (half overlapping), so that a long clean text does not drift
+        and one abusive paragraph is not diluted by pages of clean ones."""
+        model = self.model
+        if model is None or not infos:
+            return 0.0
+        if len(infos) <= MODEL_WINDOW:
+            return model.probability(sum(map(_weight_of, infos)), sum(map(_count_of, infos)))
+        ws = [0.0, *accumulate(map(_weight_of, infos))]
+        ns = [0, *accumulate(map(_count_of, infos))]
+        last = len(infos)
+        best = 0.0
+        step = MODEL_WINDOW // 2
+        for i in range(0, max(1, last - step), step):
+            j = min(last, i + MODEL_WINDOW)
+            p = model.probability(ws[j] - ws[i], ns[j] - ns[i])
+            if p > best:
+                best = p
+        return best
+
+    def _infos(self, toks: list[str]) -> list[_TokenInfo]:
+        """The analysis of each token: dictionary look-ups, analysing only unseen tokens."""
+        infos = list(map(self._cache.get, toks))
+        if None in infos:
+            info_of = self._info
+            infos = [i if i is not None else info_of(t) for i, t in zip(infos, toks, strict=True)]
+        return infos
+
+    def _fast(self, text: str) -> Verdict | None:
+        """The common case, a clean message, at C speed: None if it needs a closer look."""
+        toks = _findall(text)
+        infos = self._infos(toks)
+        if any(map(_flag_of, infos)) or _SPACED_RE.search(text) is not None:
+            return None
+        p = 0.0
+        if self.model is not None:
+            p = self._model_p(infos)
+            if p >= self.hold_threshold and len(toks) >= MODEL_MIN_WORDS:
+                return None
+        return Verdict(Action.ALLOW, round(p, 4), frozenset(), (), round(p, 4))
+
+    def _scan(self, text: str, prefix: str) -> tuple[float, list[Reason]]:
+        """The full pass. Token analysis is the cached, C-level part (findall + dict
+        look-ups); the Python loop below visits only the tokens that need a decision
+        (lexicon hits and single letters of spaced-out words)."""
         reasons: list[Reason] = []
-        info_of = self._info
-        total_w = 0.0
-        total_n = 0
+        raws = _findall(text)
+        infos = self._infos(raws)
+        marked = [i for i, f, c in zip(range(len(infos)), map(_flag_of, infos),
+                                       map(_single_of, infos), strict=True) if f or c]
+        p = 0.0
+        if self.model is not None and any(map(_count_of, infos)):
+            p = self._model_p(infos)
+        model_holds = p >= self.hold_threshold and len(raws) >= MODEL_MIN_WORDS
+        spans: list[tuple[int, int]] = []
+        if marked or model_holds or self._watched_re is not None:
+            spans = [m.span() for m in TOKEN_RE.finditer(text)]
+        toks = list(zip(map(_first, spans), map(_second, spans), infos, strict=False))
         run: list[tuple[int, int, str]] = []
-        toks: list[tuple[int, int, _TokenInfo]] = []
-        for m in TOKEN_RE.finditer(text):
-            raw = m.group()
-            info = info_of(raw)
-            total_w += info.weight
-            total_n += info.count
-            toks.append((m.start(), m.end(), info))
+        last = -2
+        weak_p = p if self.model is not None else -1.0
+        phrases = False
+        for i in marked:
+            s, e, info = toks[i]
             if info.single:
-                run.append((m.start(), m.end(), info.single))
+                if i != last + 1 and len(run) >= 3:
+                    reasons.extend(self._run_reasons(text, run, prefix))
+                if i != last + 1:
+                    run = []
+                run.append((s, e, info.single))
+                last = i
                 continue
-            if len(run) >= 3:
-                reasons.extend(self._run_reasons(text, run, prefix))
-            run = []
             hit = info.hit
-            if hit is not None:
-                if not hit.rule.strong and not self._aimed(toks, text, m.start(), m.end()):
+            if hit is None:
+                continue
+            innocent = lexicon.INNOCENT_AFTER.get(hit.form)
+            if innocent and i > 0 and innocent.intersection(toks[i - 1][2].words):
+                continue
+            if not hit.rule.strong:
+                if hit.rule.category is Category.THREAT:
+                    phrases = True
+                if hit.rule.phrase_only or not (
+                        weak_p >= self.weak_threshold or self._aimed(toks, i)
+                        or self._paired(toks, i) or self._vocative(text, toks, i)):
                     continue
-                reasons.append(Reason(m.start(), m.end(), raw, hit.form,
-                                      f"{prefix}{'masked' if hit.masked else 'lexicon'}:"
-                                      f"{hit.rule.name}", hit.rule.category,
-                                      0.9 if hit.masked else hit.rule.score))
+            reasons.append(Reason(s, e, raws[i], hit.form,
+                                  f"{prefix}{'masked' if hit.masked else 'lexicon'}:"
+                                  f"{hit.rule.name}", hit.rule.category,
+                                  0.9 if hit.masked else hit.rule.score))
         if len(run) >= 3:
             reasons.extend(self._run_reasons(text, run, prefix))
+        if phrases:
+            reasons.extend(self._phrase_reasons(text, toks, prefix))
         if self._watched_re is not None and toks:
             reasons.extend(self._watched_reasons(text, toks, prefix))
-        if self.model is not None and total_n:
-            p = self.model.probability(total_w, total_n)
-            if p >= self.hold_threshold and not any(
-                    r.category is not Category.WATCHED for r in reasons):
-                reasons.append(self._model_reason(text, toks, p, prefix))
-        return total_w, total_n, reasons
+        if model_holds and not any(r.category is not Category.WATCHED for r in reasons):
+            reasons.append(self._model_reason(text, toks, p, prefix))
+        return p, reasons
 
-    def _aimed(self, toks: list, text: str, start: int, end: int) -> bool:
-        """Is the weak word at [start, end) aimed at a person (ты тупой, ваш сын — козёл)?"""
-        before = [t[2] for t in toks[-1 - lexicon.WEAK_LIMIT : -1]]
-        for info in before:
-            if any(w in lexicon.ADDRESS_WORDS for w in info.words):
+    def _aimed(self, toks: list, i: int) -> bool:
+        """Is the weak word at token *i* aimed at a person (ты тупой, ваш сын — козёл)?"""
+        aim = lexicon.ADDRESS_WORDS
+        people = lexicon.PERSON_WORDS
+        before = [t[2] for t in toks[max(0, i - lexicon.WEAK_LIMIT) : i]]
+        for k, info in enumerate(before):
+            adjacent = k == len(before) - 1
+            if any(w in aim or (adjacent and w in people) for w in info.words):
                 return True
-        m = TOKEN_RE.search(text, end)
-        if m is not None and m.start() - end <= 3:
-            nxt = self._info(m.group())
-            if any(w in lexicon.ADDRESS_WORDS for w in nxt.words):
+        if i + 1 < len(toks) and toks[i + 1][0] - toks[i][1] <= 3:
+            nxt = toks[i + 1][2]
+            if any(w in aim or w in people for w in nxt.words):
                 return True
         return False
+
+    @staticmethod
+    def _paired(toks: list, i: int) -> bool:
+        """Two insulting words side by side (тупой клоун, либерда вонючая) aim each other."""
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(toks):
+                h = toks[j][2].hit
+                if h is not None and h.rule.category is Category.INSULT \
+                        and not h.rule.phrase_only and j != i:
+                    return toks[i][2].hit.rule.category is Category.INSULT
+        return False
+
+    @staticmethod
+    def _vocative(text: str, toks: list, i: int) -> bool:
+        """An insult set off by commas as a form of address in a message that speaks to
+        someone (ты/вы): "не верь всему, что тебе говорят, даун." """
+        if toks[i][2].hit.rule.category is not Category.INSULT:
+            return False
+        s, e = toks[i][0], toks[i][1]
+        before = text[max(0, s - 3) : s].rstrip()
+        after = text[e : e + 3].lstrip()
+        if not (before.endswith(",") or i == 0):
+            return False
+        if after and after[0] not in ",.!?)":
+            return False
+        if i == 0 and not after:
+            return False
+        aim = lexicon.ADDRESS_WORDS_2ND
+        return any(w in aim for t in toks for w in t[2].words)
+
+    def _phrase_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
+        """Threat phrases (руки оторвать, к стенке, на кол посадить) over normalised words."""
+        words: list[str] = []
+        starts: list[int] = []
+        spans: list[tuple[int, int]] = []
+        pos = 0
+        for s, e, info in toks:
+            for w in info.words:
+                words.append(w)
+                starts.append(pos)
+                spans.append((s, e))
+                pos += len(w) + 1
+        import bisect
+
+        seq = " ".join(words)
+        out = []
+        rule = lexicon.THREAT_PHRASE_RULE
+        for m in lexicon.THREAT_PHRASE_RE.finditer(seq):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            j = bisect.bisect_right(starts, m.end() - 1) - 1
+            s, e = spans[i][0], spans[j][1]
+            out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}lexicon:{rule.name}",
+                              rule.category, rule.score))
+        return out
 
     def _run_reasons(self, text: str, run: list[tuple[int, int, str]],
                      prefix: str) -> list[Reason]:
@@ -316,8 +469,13 @@ class Detector:
                 if m is None:
                     continue
                 r = Rule("разрядка", Category.OBSCENE)
-                s, e = window[m.start()][0], window[m.end() - 1][1]
-                joined = m.group()
+                end = m.end()
+                for k in range(len(joined), m.end(), -1):  # take the whole word if it is one
+                    if lexicon.match_word(joined[m.start() : k]) is not None:
+                        end = k
+                        break
+                s, e = window[m.start()][0], window[end - 1][1]
+                joined = joined[m.start() : end]
             out.append(Reason(s, e, text[s:e], joined, f"{prefix}spaced:{r.name}",
                               r.category, r.score))
             break
@@ -359,7 +517,8 @@ class Detector:
         s, e, info = best
         return Reason(s, e, text[s:e], " ".join(info.words), f"{prefix}model", Category.RUDE, p)
 
-    def _decide(self, text: str, reasons: list[Reason], model_score: float) -> Verdict:
+    def _decide(self, text: str, reasons: list[Reason], model_score: float,
+                model_holds: bool) -> Verdict:
         action = Action.ALLOW
         score = model_score
         cats: set[Category] = set()
@@ -384,9 +543,8 @@ class Detector:
                 action = Action.REFUSE
             elif action is Action.ALLOW:
                 action = Action.HOLD
-        if model_score >= self.hold_threshold and action is Action.ALLOW:
+        if model_holds and action is Action.ALLOW:
             action = Action.HOLD
-            cats.add(Category.RUDE)
         reasons.sort(key=lambda r: (r.rule.startswith("title:"), r.start))
         return Verdict(action, round(min(1.0, score), 4), frozenset(cats), tuple(reasons),
                        round(model_score, 4))
@@ -395,7 +553,7 @@ class Detector:
         """The text with watched words set to *mask* masked (keeping each word's first
         letter); with ``obscene=True`` also every obscene, insulting or rude word found."""
         spans = []
-        for r in self._scan(text, "")[2]:
+        for r in self._scan(text, "")[1]:
             if r.category is Category.WATCHED:
                 if r.rule.startswith(f"watched:{WatchAction.MASK.value}:"):
                     spans.append((r.start, r.end))

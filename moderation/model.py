@@ -1,8 +1,9 @@
 """The statistical scorer: a linear model over character n-grams of normalised words.
 
 Features of a text are the character 2..5-grams of each normalised word padded with
-spaces (`` word ``) plus the whole word, counted and divided by the square root of the
-number of features. Because the model is linear and the features are per word, a word's
+spaces (`` word ``) plus the whole word, counted and divided by the number of features
+(so the score does not drift with length: a clean sentence repeated is still clean).
+Because the model is linear and the features are per word, a word's
 contribution (sum of its n-gram weights, number of n-grams) is computed once and cached;
 scoring a message is then a dictionary lookup per word.
 
@@ -38,12 +39,15 @@ def word_features(word: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class ToxicityModel:
-    """A linear scorer: ``sigmoid(bias + sum(weights) / sqrt(count))``."""
+    """A linear scorer: ``sigmoid(bias + sum(weights) / count)``."""
 
     weights: dict[str, float]
     bias: float
     threshold: float  # decision threshold chosen at training time (out-of-fold)
     source: str
+    # A lower threshold at which a weak lexicon word (гнида, петух, даун, посадить) holds
+    # even when no ты/вы aims it at someone: chosen out-of-fold too (1.0: never).
+    weak_threshold: float = 1.0
 
     def word_contribution(self, word: str) -> tuple[float, int]:
         feats = word_features(word)
@@ -53,7 +57,7 @@ class ToxicityModel:
     def probability(self, total_weight: float, count: int) -> float:
         if count <= 0:
             return 1.0 / (1.0 + math.exp(-self.bias))
-        z = self.bias + total_weight / math.sqrt(count)
+        z = self.bias + total_weight / count
         if z < -40:
             return 0.0
         return 1.0 / (1.0 + math.exp(-z))
@@ -69,13 +73,13 @@ class ToxicityModel:
 
 
 def save(path: Path, weights: dict[str, float], bias: float, threshold: float,
-         source: str) -> None:
+         source: str, weak_threshold: float = 1.0) -> None:
     keys = "\n".join(weights)
     np.savez_compressed(
         path,
         keys=np.frombuffer(keys.encode("utf-8"), dtype=np.uint8),
         weights=np.asarray(list(weights.values()), dtype=np.float16),
-        meta=np.asarray([bias, threshold], dtype=np.float64),
+        meta=np.asarray([bias, threshold, weak_threshold], dtype=np.float64),
         source=np.frombuffer(source.encode("utf-8"), dtype=np.uint8),
     )
 
@@ -84,9 +88,11 @@ def load(path: Path = MODEL_PATH) -> ToxicityModel:
     with np.load(path, allow_pickle=False) as z:
         keys = z["keys"].tobytes().decode("utf-8").split("\n")
         weights = z["weights"].astype(np.float64).tolist()
-        bias, threshold = (float(x) for x in z["meta"])
+        meta = [float(x) for x in z["meta"]]
         source = z["source"].tobytes().decode("utf-8")
-    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source)
+    bias, threshold = meta[0], meta[1]
+    weak = meta[2] if len(meta) > 2 else 1.0
+    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source, weak)
 
 
 _lock = threading.Lock()

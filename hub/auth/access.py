@@ -45,6 +45,41 @@ class Action(enum.StrEnum):
     EXPORT_PERSONAL_DATA = "export_personal_data"
     ERASE_PERSONAL_DATA = "erase_personal_data"
     MANAGE_API_TOKENS = "manage_api_tokens"
+    # forum and board
+    READ_BOARD = "read_board"
+    READ_ALL_NOTICES = "read_all_notices"
+    READ_STAFF_NOTICES = "read_staff_notices"
+    READ_PARENT_NOTICES = "read_parent_notices"
+    READ_CLASS_NOTICES = "read_class_notices"
+    POST_ANNOUNCEMENT = "post_announcement"
+    POST_SCHOOL_ANNOUNCEMENT = "post_school_announcement"
+    VIEW_ACK_REPORT = "view_ack_report"
+    READ_SCHOOL_FORUM = "read_school_forum"
+    POST_SCHOOL_FORUM = "post_school_forum"
+    READ_STAFF_ROOM = "read_staff_room"
+    POST_STAFF_ROOM = "post_staff_room"
+    READ_CLASS_FORUM = "read_class_forum"
+    POST_CLASS_FORUM = "post_class_forum"
+    OVERSEE_SECTION = "oversee_section"
+    SEE_HELD_POSTS = "see_held_posts"
+    REPORT_POST = "report_post"
+    # journal (grades and attendance)
+    ENTER_GRADES = "enter_grades"
+    VIEW_OWN_GRADES = "view_own_grades"
+    # telegram
+    LINK_TELEGRAM = "link_telegram"
+    # moderation (the flagged queue, watched words, sanctions, audit log)
+    MODERATE = "moderate"
+    UNDO_ANY_DECISION = "undo_any_decision"
+    SANCTION_AUTHOR = "sanction_author"
+    MANAGE_WATCHED_WORDS = "manage_watched_words"
+    READ_AUDIT_LOG = "read_audit_log"
+    # notifications (the pipeline): one's own list and settings; the delivery log
+    VIEW_NOTIFICATIONS = "view_notifications"
+    VIEW_DELIVERY_LOG = "view_delivery_log"
+    RETRY_DELIVERIES = "retry_deliveries"
+    # mail: the local mailbox (e-mail kept when no SMTP server is configured)
+    VIEW_MAILBOX = "view_mailbox"
 
 
 ALL_ROLES = frozenset(Role)
@@ -52,6 +87,11 @@ STAFF_RECORDS = frozenset({Role.SYSADMIN, Role.HR})
 CLASS_MEMBERS = frozenset(
     {Role.TEACHER, Role.SPEECH_THERAPIST, Role.PSYCHOLOGIST, Role.PARENT, Role.STUDENT}
 )
+# forum and board
+TEACHERS = frozenset({Role.TEACHER, Role.SPEECH_THERAPIST, Role.PSYCHOLOGIST})
+STAFF = TEACHERS | {Role.MODERATOR, Role.COORDINATOR, Role.SYSADMIN, Role.HR}
+BOARD_ADMINS = frozenset({Role.COORDINATOR, Role.SYSADMIN})
+BOARD_OFFICE = BOARD_ADMINS | {Role.MODERATOR}
 
 
 @dataclass(frozen=True)
@@ -89,6 +129,54 @@ RULES: dict[Action, Rule] = {
     Action.EXPORT_PERSONAL_DATA: Rule(anywhere=frozenset({Role.SYSADMIN})),
     Action.ERASE_PERSONAL_DATA: Rule(anywhere=frozenset({Role.SYSADMIN})),
     Action.MANAGE_API_TOKENS: Rule(anywhere=frozenset({Role.SYSADMIN})),
+    # forum and board: who reads which notices (the audience rows of forum.audience pick
+    # among these), who posts where, and policy 7.6 (those who oversee a class section read
+    # and answer in all of it).
+    Action.READ_BOARD: Rule(anywhere=ALL_ROLES),
+    Action.READ_ALL_NOTICES: Rule(anywhere=BOARD_OFFICE),
+    Action.READ_STAFF_NOTICES: Rule(anywhere=STAFF),
+    Action.READ_PARENT_NOTICES: Rule(anywhere=frozenset({Role.PARENT})),
+    Action.READ_CLASS_NOTICES: Rule(anywhere=BOARD_OFFICE, in_own_classes=CLASS_MEMBERS),
+    Action.POST_ANNOUNCEMENT: Rule(anywhere=BOARD_ADMINS, in_own_classes=TEACHERS),
+    Action.POST_SCHOOL_ANNOUNCEMENT: Rule(anywhere=BOARD_ADMINS),
+    Action.VIEW_ACK_REPORT: Rule(anywhere=BOARD_ADMINS),
+    Action.READ_SCHOOL_FORUM: Rule(anywhere=ALL_ROLES),
+    Action.POST_SCHOOL_FORUM: Rule(anywhere=ALL_ROLES),
+    Action.READ_STAFF_ROOM: Rule(anywhere=STAFF),
+    Action.POST_STAFF_ROOM: Rule(anywhere=STAFF),
+    Action.READ_CLASS_FORUM: Rule(anywhere=BOARD_OFFICE, in_own_classes=CLASS_MEMBERS),
+    Action.POST_CLASS_FORUM: Rule(anywhere=BOARD_ADMINS, in_own_classes=CLASS_MEMBERS),
+    Action.OVERSEE_SECTION: Rule(anywhere=BOARD_ADMINS, in_own_classes=TEACHERS),
+    Action.SEE_HELD_POSTS: Rule(anywhere=BOARD_OFFICE),
+    Action.REPORT_POST: Rule(anywhere=ALL_ROLES),
+    # journal: teachers enter grades and attendance in the classes they teach (the service
+    # also checks the subject), a coordinator and the journal's token anywhere. Parents see
+    # their own children's records and students their own: the page selects only those.
+    Action.ENTER_GRADES: Rule(
+        anywhere=frozenset({Role.COORDINATOR}),
+        in_own_classes=frozenset({Role.TEACHER, Role.SPEECH_THERAPIST, Role.PSYCHOLOGIST}),
+        token_scopes=frozenset({TokenScope.JOURNAL}),
+    ),
+    Action.VIEW_OWN_GRADES: Rule(anywhere=frozenset({Role.PARENT, Role.STUDENT})),
+    # telegram: anyone may link their own chat to their own account
+    Action.LINK_TELEGRAM: Rule(anywhere=ALL_ROLES),
+    # moderation: moderators and coordinators work the queue and warn or mute authors; a
+    # coordinator may also undo another moderator's decision. Watched words are the system
+    # administrator's (and the coordinator's); the audit log is read, never edited.
+    Action.MODERATE: Rule(anywhere=frozenset({Role.MODERATOR, Role.COORDINATOR})),
+    Action.UNDO_ANY_DECISION: Rule(anywhere=frozenset({Role.COORDINATOR})),
+    Action.SANCTION_AUTHOR: Rule(anywhere=frozenset({Role.MODERATOR, Role.COORDINATOR})),
+    Action.MANAGE_WATCHED_WORDS: Rule(anywhere=frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+    Action.READ_AUDIT_LOG: Rule(anywhere=frozenset({Role.COORDINATOR, Role.SYSADMIN})),
+    # notifications: everyone reads their own list and sets their channels; the system
+    # administrator and the coordinator read the school's delivery log and send dead
+    # deliveries again.
+    Action.VIEW_NOTIFICATIONS: Rule(anywhere=ALL_ROLES),
+    Action.VIEW_DELIVERY_LOG: Rule(anywhere=frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+    Action.RETRY_DELIVERIES: Rule(anywhere=frozenset({Role.SYSADMIN, Role.COORDINATOR})),
+    # mail: only the system administrator reads the local mailbox (it holds what parents
+    # would have received).
+    Action.VIEW_MAILBOX: Rule(anywhere=frozenset({Role.SYSADMIN})),
 }
 
 

@@ -13,9 +13,9 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 
 def use_cheap_hashing() -> None:
     """Tests only: argon2id with minimal cost, so thousands of accounts hash quickly."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+    _dummy_hash = None
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -45,12 +45,16 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-# Verifying against this when the login is unknown keeps the timing the same either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# Verifying against a throwaway hash when the login is unknown keeps the timing the same
+# either way. Made on first use: hashing costs a third of a second.
+_dummy_hash: str | None = None
 
 
 def burn_password_check(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_hex(16))
+    verify_password(_dummy_hash, password)
 
 
 def check_new_password(password: str, login: str) -> None:

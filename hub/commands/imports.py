@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-IMPORT_MODULES: tuple[str, ...] = ()
+IMPORT_MODULES: tuple[str, ...] = (
+    "hub.commands.import_journal",
+    "hub.commands.import_people",  # people and classes (issue 2)
+)
 
 
 def add_commands(subparsers: Any) -> None:

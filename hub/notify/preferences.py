@@ -162,3 +162,19 @@ async def set_schedule(
     schedule.quiet_start, schedule.quiet_end = quiet if quiet else (None, None)
     schedule.digest_at = digest_at
     await session.flush()
+
+
+async def explicit_modes(
+    session: AsyncSession, person_ids: list[int]
+) -> dict[int, dict[tuple[NotificationKind, ChannelName], Mode]]:
+    """Only what each person chose, without the defaults (a student is told about their own
+    grades only on the channels they chose)."""
+    result: dict[int, dict[tuple[NotificationKind, ChannelName], Mode]] = {
+        pid: {} for pid in set(person_ids)
+    }
+    if result:
+        for row in await session.scalars(
+            select(ChannelPreference).where(ChannelPreference.person_id.in_(list(result)))
+        ):
+            result[row.person_id][(row.kind, row.channel)] = row.mode
+    return result

@@ -210,6 +210,10 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     return "".join(out), entities
 
 
+def _decode_refs(value: str) -> str:
+    return _CHAR_REF_RE.sub(lambda m: _decode_char_ref(m.group(1)) or m.group(0), value)
+
+
 def _decode_char_ref(ref: str) -> str | None:
     if not ref.startswith("#"):
         return _NAMED_REFS.get(ref)
@@ -220,7 +224,8 @@ def _decode_char_ref(ref: str) -> str | None:
 def _tag_entity(
     name: str, raw_attrs: str, stack: list[tuple[str, int, dict[str, Any] | None]]
 ) -> dict[str, Any] | None:
-    attrs = {m.group(1).lower(): next((g for g in m.groups()[1:] if g is not None), "")
+    # Character references are decoded in attribute values too (href="...?a=1&amp;b=2").
+    attrs = {m.group(1).lower(): _decode_refs(next((g for g in m.groups()[1:] if g), ""))
              for m in _ATTR_RE.finditer(raw_attrs)}  # fmt: skip
     kind = _TAG_ENTITY[name]
     if name == "span" and attrs.get("class") != "tg-spoiler":

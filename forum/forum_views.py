@@ -1,0 +1,247 @@
+"""The forum's pages: sections, topics, replies, edits, reports, subscriptions, search."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from forum import audience, search, topics
+from forum.board import author_names
+from forum.errors import ForumError
+from forum.models import Status
+from forum.sanitize import quote
+from forum.viewkit import form_int, http_error, ident, new_form_token, query_int
+from hub.auth.access import Action, require
+from hub.web.keys import DB
+from hub.web.render import render
+from hub.web.session import signed_in
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/forum")
+async def index(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    require(principal, Action.READ_SCHOOL_FORUM)
+    async with request.app[DB].transaction() as session:
+        sections = await topics.list_sections(session, principal)
+    return render(request, "forum/index.html", {"sections": sections})
+
+
+async def _section_context(request: web.Request, section_id: int, page: int) -> dict:
+    principal, _ = signed_in(request)
+    async with request.app[DB].session() as session:
+        section = await topics.get_section(session, principal, section_id)
+        listing = await topics.list_topics(session, principal, section, page=page)
+    return {"section": section, "listing": listing, "Status": Status,
+            "may_post": audience.may_post_in_section(principal, section)}
+
+
+@routes.get("/forum/sections/{id}")
+async def section_page(request: web.Request) -> web.Response:
+    try:
+        context = await _section_context(request, ident(request),
+                                         query_int(request, "page", 1) or 1)
+    except ForumError as exc:
+        raise http_error(exc) from None
+    values = {"title": "", "body": "", "form_token": new_form_token()}
+    return render(request, "forum/section.html", {**context, "values": values, "error": None})
+
+
+@routes.post("/forum/sections/{id}/topics")
+async def new_topic(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    section_id = ident(request)
+    form = await request.post()
+    values = {"title": str(form.get("title", "")), "body": str(form.get("body", "")),
+              "form_token": str(form.get("form_token", ""))[:64] or new_form_token()}
+
+    async def attempt() -> topics.Written:
+        async with request.app[DB].transaction() as session:
+            return await topics.create_topic(
+                session, principal, section_id, title=values["title"], body=values["body"],
+                form_token=values["form_token"],
+            )
+
+    try:
+        try:
+            written = await attempt()
+        except IntegrityError:  # the same form twice at the same moment: find the first
+            written = await attempt()
+    except ForumError as exc:
+        if exc.status == 404:
+            raise http_error(exc) from None
+        context = await _section_context(request, section_id, 1)
+        return render(request, "forum/section.html",
+                      {**context, "values": values, "error": exc.message}, status=exc.status)
+    raise web.HTTPSeeOther(f"/forum/topics/{written.topic.id}")
+
+
+async def _topic_context(request: web.Request, topic_id: int, page: int | None) -> dict:
+    principal, _ = signed_in(request)
+    size = min(max(query_int(request, "size", topics.PAGE_SIZE) or topics.PAGE_SIZE, 10), 100)
+    async with request.app[DB].transaction() as session:
+        topic, section, listing, last_read = await topics.topic_page(
+            session, principal, topic_id, page=page, page_size=size
+        )
+        subscribed = await topics.is_subscribed(session, principal.person_id, topic.id)
+        names = await author_names(session, {topic.author_id})
+    return {
+        "topic": topic, "section": section, "listing": listing, "last_read": last_read,
+        "subscribed": subscribed, "topic_author": names.get(topic.author_id),
+        "may_post": audience.may_post_in_section(principal, section),
+        "oversees": audience.oversees(principal, section), "Status": Status,
+    }
+
+
+@routes.get("/forum/topics/{id}")
+async def topic_page(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    topic_id = ident(request)
+    quote_id = query_int(request, "quote")
+    body = ""
+    try:
+        page = None if request.query.get("page") == "last" else query_int(request, "page", 1)
+        context = await _topic_context(request, topic_id, page)
+        if quote_id:
+            async with request.app[DB].session() as session:
+                quoted = await topics.get_post(session, principal, quote_id)
+                names = await author_names(session, {quoted.author_id})
+            if quoted.topic_id == topic_id:
+                body = quote(quoted.body_source, names.get(quoted.author_id, ""))
+    except ForumError as exc:
+        raise http_error(exc) from None
+    values = {"body": body, "quote_of": quote_id or "", "form_token": new_form_token()}
+    return render(request, "forum/topic.html", {**context, "values": values, "error": None})
+
+
+@routes.post("/forum/topics/{id}/reply")
+async def post_reply(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    topic_id = ident(request)
+    form = await request.post()
+    values = {"body": str(form.get("body", "")), "quote_of": str(form.get("quote_of", "")),
+              "form_token": str(form.get("form_token", ""))[:64] or new_form_token()}
+
+    async def attempt() -> topics.Written:
+        async with request.app[DB].transaction() as session:
+            return await topics.reply(
+                session, principal, topic_id, body=values["body"],
+                quote_of_id=form_int(values["quote_of"], "Цитата"),
+                form_token=values["form_token"],
+            )
+
+    try:
+        try:
+            written = await attempt()
+        except IntegrityError:
+            written = await attempt()
+    except ForumError as exc:
+        if exc.status == 404:
+            raise http_error(exc) from None
+        context = await _topic_context(request, topic_id, None)
+        return render(request, "forum/topic.html",
+                      {**context, "values": values, "error": exc.message}, status=exc.status)
+    raise web.HTTPSeeOther(f"/forum/topics/{topic_id}?page=last#post-{written.post.id}")
+
+
+@routes.get("/forum/topics/{id}/posts")
+async def post_fragment(request: web.Request) -> web.Response:
+    """One post (?post=ID) or the posts after one (?after=ID) as an HTML fragment, for
+    the live page; empty when the reader may not see it (any more)."""
+    principal, _ = signed_in(request)
+    topic_id = ident(request)
+    one = query_int(request, "post")
+    after = query_int(request, "after", 0) or 0
+    try:
+        async with request.app[DB].session() as session:
+            if one:
+                entries = [e for e in await topics.posts_after(session, principal, topic_id,
+                                                               one - 1) if e.post.id == one]
+            else:
+                entries = await topics.posts_after(session, principal, topic_id, after)
+            topic, section = await topics.get_topic(session, principal, topic_id)
+    except ForumError as exc:
+        raise http_error(exc) from None
+    return render(request, "forum/_posts.html", {
+        "posts": entries, "topic": topic, "last_read": 0, "Status": Status,
+        "may_post": audience.may_post_in_section(principal, section),
+    })
+
+
+@routes.get("/forum/posts/{id}/edit")
+async def edit_form(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    try:
+        async with request.app[DB].session() as session:
+            post = await topics.get_post(session, principal, ident(request))
+            topic, _ = await topics.get_topic(session, principal, post.topic_id)
+    except ForumError as exc:
+        raise http_error(exc) from None
+    values = {"body": post.body_source, "title": topic.title}
+    return render(request, "forum/post_edit.html",
+                  {"post": post, "topic": topic, "values": values, "error": None})
+
+
+@routes.post("/forum/posts/{id}/edit")
+async def edit(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    post_id = ident(request)
+    form = await request.post()
+    title = form.get("title")
+    values = {"body": str(form.get("body", "")), "title": str(title or "")}
+    try:
+        async with request.app[DB].transaction() as session:
+            written = await topics.edit_post(
+                session, principal, post_id, body=values["body"],
+                title=str(title) if title is not None else None,
+            )
+    except ForumError as exc:
+        if exc.status == 404:
+            raise http_error(exc) from None
+        async with request.app[DB].session() as session:
+            post = await topics.get_post(session, principal, post_id)
+            topic, _ = await topics.get_topic(session, principal, post.topic_id)
+        return render(request, "forum/post_edit.html",
+                      {"post": post, "topic": topic, "values": values, "error": exc.message},
+                      status=exc.status)
+    raise web.HTTPSeeOther(f"/forum/topics/{written.topic.id}#post-{post_id}")
+
+
+@routes.post("/forum/posts/{id}/report")
+async def report(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    require(principal, Action.REPORT_POST)
+    post_id = ident(request)
+    form = await request.post()
+    try:
+        async with request.app[DB].transaction() as session:
+            post = await topics.get_post(session, principal, post_id)
+            await topics.report_post(session, principal, post_id, str(form.get("reason", "")))
+    except ForumError as exc:
+        raise http_error(exc) from None
+    return render(request, "forum/reported.html", {"topic_id": post.topic_id})
+
+
+@routes.post("/forum/topics/{id}/subscription")
+async def subscription(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    topic_id = ident(request)
+    form = await request.post()
+    try:
+        async with request.app[DB].transaction() as session:
+            await topics.set_subscription(session, principal, topic_id,
+                                          str(form.get("subscribed", "")) == "1")
+    except ForumError as exc:
+        raise http_error(exc) from None
+    raise web.HTTPSeeOther(f"/forum/topics/{topic_id}")
+
+
+@routes.get("/forum/search")
+async def search_page(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    require(principal, Action.READ_SCHOOL_FORUM)
+    query = request.query.get("q", "")
+    async with request.app[DB].session() as session:
+        hits = await search.search(session, principal, query) if query.strip() else []
+    return render(request, "forum/search.html", {"query": query, "hits": hits})

@@ -1,0 +1,99 @@
+"""The publishing pipeline's first half, shared by announcements, topics and posts:
+check the form, screen the text (moderation), sanitize what is kept.
+
+sanitize -> moderation.screening.screen -> published / held / refused. A refusal raises
+`Refused` with the message for the author, before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum import sanitize
+from forum.errors import Conflict, ForumError, Invalid, NotFound, Refused
+from forum.models import Status
+from moderation.screening import screen
+
+MAX_TITLE = 200
+MAX_BODY = 20_000
+
+
+@dataclass(frozen=True)
+class Passed:
+    status: Status  # PUBLISHED or HELD
+    title: str
+    source: str  # the author's text (with watched words masked)
+    html: str  # the sanitized HTML of `source`
+    verdict: object | None  # moderation.Verdict, for the queue
+
+
+def check_title(title: str) -> str:
+    title = sanitize.escape_title(title)
+    if not title:
+        raise Invalid("Укажите заголовок.")
+    if len(title) > MAX_TITLE:
+        raise Invalid(f"Заголовок длиннее {MAX_TITLE} символов.")
+    return title
+
+
+def check_body(source: str) -> str:
+    source = source.replace("\r\n", "\n").strip()
+    if not source:
+        raise Invalid("Текст сообщения пуст.")
+    if len(source) > MAX_BODY:
+        raise Invalid(f"Текст длиннее {MAX_BODY} символов ({len(source)}). Сократите его.")
+    return source
+
+
+async def pass_gate(
+    session: AsyncSession, *, school_id: int, author_id: int, title: str, source: str
+) -> Passed:
+    """Screen a checked title and body; raise Refused, or say how to store them."""
+    # The detector reads the author's words as typed; markup is part of what they wrote.
+    screening = await screen(
+        session, school_id=school_id, author_id=author_id, title=title, text=source
+    )
+    if screening.action == "refuse":
+        raise Refused(screening.message)
+    status = Status.HELD if screening.action == "hold" else Status.PUBLISHED
+    return Passed(
+        status=status,
+        title=screening.title,
+        source=screening.text,
+        html=sanitize.render(screening.text),
+        verdict=screening.verdict,
+    )
+
+
+async def send_to_queue(
+    session: AsyncSession, *, school_id: int, kind: str, target_id: int, author_id: int,
+    verdict: object | None,
+) -> None:
+    from moderation.queue import hold
+
+    await hold(
+        session, school_id=school_id, kind=kind, target_id=target_id, author_id=author_id,
+        verdict=verdict,  # type: ignore[arg-type]
+    )
+
+
+async def report_to_queue(
+    session: AsyncSession, *, school_id: int, kind: str, target_id: int, reporter_id: int,
+    reason: str,
+) -> None:
+    from moderation.queue import QueueError, report
+
+    try:
+        await report(
+            session, school_id=school_id, kind=kind, target_id=target_id,
+            reporter_id=reporter_id, reason=reason,
+        )
+    except QueueError as exc:
+        raise _as_forum_error(exc.status, exc.message) from None
+
+
+def _as_forum_error(status: int, message: str) -> ForumError:
+    kinds: dict[int, type[ForumError]] = {404: NotFound, 409: Conflict, 422: Invalid}
+    return kinds.get(status, Invalid)(message)

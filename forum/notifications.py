@@ -1,0 +1,141 @@
+"""The board's and the forum's events as notifications (hub.notify's outbox): an announcement
+to its audience, a reply to the topic's subscribers, a reminder to those who have not
+confirmed reading. Runs inside the transaction that emitted the event.
+
+Recipients are only people whose notification consent stands (hub.notify.recipients), and
+a subscriber is told of a reply only while they may still read the section.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum import audience, sanitize
+from forum.models import (
+    Announcement,
+    AnnouncementClass,
+    Audience,
+    ClassTarget,
+    Post,
+    Section,
+    Subscription,
+    Topic,
+)
+from hub.auth.access import load_principal
+from hub.events import (
+    AcknowledgementReminded,
+    AnnouncementPublished,
+    Event,
+    ReplyPosted,
+    subscribe,
+)
+from hub.notify import recipients
+from hub.notify.channel import NotificationKind
+from hub.notify.outbox import Message, enqueue
+from hub.school import STAFF_ROLES, ConsentPurpose, Person, RoleGrant, SchoolClass, consenting
+
+PREVIEW = 500
+
+
+def _preview(safe_html: str) -> str:
+    text = sanitize.plain_text(safe_html)
+    return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
+
+
+async def _audience_of(
+    session: AsyncSession, announcement: Announcement
+) -> list[tuple[int, int | None]]:
+    kind = NotificationKind.ANNOUNCEMENTS
+    if announcement.audience is Audience.STAFF:
+        staff = list(await session.scalars(select(Person.id).where(
+            Person.school_id == announcement.school_id,
+            exists().where(RoleGrant.person_id == Person.id,
+                           RoleGrant.role.in_(list(STAFF_ROLES))),
+        )))
+        allowed = await consenting(session, staff, ConsentPurpose.NOTIFICATIONS)
+        return [(person, None) for person in sorted(allowed)]
+    if announcement.audience is Audience.CLASSES:
+        class_ids = list(await session.scalars(
+            select(AnnouncementClass.class_id)
+            .where(AnnouncementClass.announcement_id == announcement.id)
+        ))
+        target = announcement.class_target
+    else:
+        class_ids = list(await session.scalars(
+            select(SchoolClass.id).where(SchoolClass.school_id == announcement.school_id)
+        ))
+        target = (ClassTarget.PARENTS if announcement.audience is Audience.PARENTS
+                  else ClassTarget.BOTH)
+    found = await recipients.in_classes(session, announcement.school_id, class_ids, kind)
+    if target is ClassTarget.PARENTS:
+        return [(p, c) for p, c in found if p != c]
+    if target is ClassTarget.STUDENTS:
+        return [(p, c) for p, c in found if p == c]
+    return found
+
+
+async def on_announcement(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event, AnnouncementPublished)
+    announcement = await session.get(Announcement, event.announcement_id)
+    if announcement is None:
+        return
+    to = [(p, c) for p, c in await _audience_of(session, announcement)
+          if p != announcement.author_id]
+    await enqueue(session, announcement.school_id, to, Message(
+        kind=NotificationKind.ANNOUNCEMENTS,
+        title=("Срочно: " if announcement.urgent else "") + announcement.title,
+        body=_preview(announcement.body_html),
+        url=f"/board/{announcement.id}",
+        source_kind="announcement",
+        source_id=announcement.id,
+        urgent=announcement.urgent,
+    ))
+
+
+async def on_reminder(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event, AcknowledgementReminded)
+    announcement = await session.get(Announcement, event.announcement_id)
+    if announcement is None:
+        return
+    allowed = await consenting(session, event.person_ids, ConsentPurpose.NOTIFICATIONS)
+    await enqueue(session, announcement.school_id, [(p, None) for p in sorted(allowed)],
+                  Message(
+        kind=NotificationKind.ANNOUNCEMENTS,
+        title=f"Напоминание: «{announcement.title}»",
+        body="Пожалуйста, подтвердите, что вы ознакомились с объявлением.",
+        url=f"/board/{announcement.id}",
+        source_kind="announcement_reminder",
+        source_id=announcement.id,
+    ))
+
+
+async def on_reply(session: AsyncSession, event: Event) -> None:
+    assert isinstance(event, ReplyPosted)
+    post = await session.get(Post, event.post_id)
+    topic = await session.get(Topic, event.topic_id)
+    if post is None or topic is None:
+        return
+    section = await session.get_one(Section, topic.section_id)
+    subscribers = [p for p in await session.scalars(
+        select(Subscription.person_id).where(Subscription.topic_id == topic.id)
+    ) if p != post.author_id]
+    allowed = await consenting(session, subscribers, ConsentPurpose.NOTIFICATIONS)
+    to: list[tuple[int, int | None]] = []
+    for person in await session.scalars(select(Person).where(Person.id.in_(sorted(allowed)))):
+        if audience.may_read_section(await load_principal(session, person), section):
+            to.append((person.id, None))
+    await enqueue(session, topic.school_id, to, Message(
+        kind=NotificationKind.FORUM_REPLIES,
+        title=f"Новый ответ в теме «{topic.title}»",
+        body=_preview(post.body_html),
+        url=f"/forum/topics/{topic.id}?page=last#post-{post.id}",
+        source_kind="post",
+        source_id=post.id,
+    ))
+
+
+def subscribe_handlers() -> None:
+    subscribe(AnnouncementPublished, on_announcement)
+    subscribe(ReplyPosted, on_reply)
+    subscribe(AcknowledgementReminded, on_reminder)

@@ -1,0 +1,536 @@
+"""The forum's services: sections, topics, posts, replies with quotes, unread markers,
+subscriptions, reports.
+
+Sections are made lazily: the school-wide one, the staff room, and one for each class the
+first time the school's sections are listed after the class appeared (hub.school must not
+know about the forum).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum import audience, gate, search
+from forum.board import ERASED_AUTHOR, author_names
+from forum.errors import Conflict, Invalid, NotFound
+from forum.live import note_after_commit
+from forum.models import Post, Section, SectionKind, Status, Subscription, Topic, TopicRead
+from hub.auth.access import AccessDenied, Action, Principal
+from hub.db import utcnow
+from hub.events import ReplyPosted, emit
+from hub.school import SchoolClass, class_sort_key
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+EDIT_WINDOW = dt.timedelta(minutes=15)
+MAX_REPORT_REASON = 500
+
+
+# Sections.
+
+async def ensure_sections(session: AsyncSession, school_id: int) -> None:
+    """Create the sections the school should have and does not yet."""
+    have = set(await session.scalars(select(Section.key).where(Section.school_id == school_id)))
+    wanted: list[Section] = []
+    if "school" not in have:
+        wanted.append(Section(school_id=school_id, key="school", kind=SectionKind.SCHOOL,
+                              title="Общий раздел школы"))
+    if "staff" not in have:
+        wanted.append(Section(school_id=school_id, key="staff", kind=SectionKind.STAFF,
+                              title="Учительская"))
+    for school_class in await session.scalars(
+        select(SchoolClass).where(SchoolClass.school_id == school_id)
+    ):
+        if f"class:{school_class.id}" not in have:
+            wanted.append(Section(
+                school_id=school_id, key=f"class:{school_class.id}", kind=SectionKind.CLASS,
+                class_id=school_class.id, title=f"Класс {school_class.name}",
+            ))
+    for section in wanted:
+        try:
+            async with session.begin_nested():
+                session.add(section)
+        except IntegrityError:  # another request made it at the same moment
+            pass
+
+
+@dataclass(frozen=True)
+class SectionEntry:
+    section: Section
+    topics: int
+    unread: int
+    may_post: bool
+
+
+def _section_order(section: Section, classes: dict[int, SchoolClass]) -> tuple:
+    rank = {SectionKind.SCHOOL: 0, SectionKind.CLASS: 1, SectionKind.STAFF: 2}[section.kind]
+    school_class = classes.get(section.class_id or 0)
+    return rank, class_sort_key(school_class) if school_class else (0, "")
+
+
+async def list_sections(session: AsyncSession, principal: Principal) -> list[SectionEntry]:
+    await ensure_sections(session, principal.school_id)
+    sections = (await session.scalars(
+        select(Section).where(Section.school_id == principal.school_id)
+    )).all()
+    classes = {c.id: c for c in await session.scalars(
+        select(SchoolClass).where(SchoolClass.school_id == principal.school_id)
+    )}
+    readable = sorted(
+        (s for s in sections if audience.may_read_section(principal, s)),
+        key=lambda s: _section_order(s, classes),
+    )
+    entries = []
+    for section in readable:
+        topics = await list_topics(session, principal, section, page=1, page_size=10_000)
+        entries.append(SectionEntry(
+            section, len(topics.items), sum(1 for t in topics.items if t.unread),
+            audience.may_post_in_section(principal, section),
+        ))
+    return entries
+
+
+async def get_section(session: AsyncSession, principal: Principal, section_id: int) -> Section:
+    """A section `principal` may read; unknown and forbidden look the same (404)."""
+    section = await session.get(Section, section_id)
+    if section is None or not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
+    return section
+
+
+# What a reader sees of topics and posts.
+
+def _visible_posts(principal: Principal) -> object:
+    """Posts `principal` sees: published and not hidden; their own in any state; and, for
+    moderators, held and hidden ones (marked)."""
+    if audience.sees_held(principal):
+        return Post.status != Status.REJECTED if principal.person_id is None else or_(
+            Post.status != Status.REJECTED, Post.author_id == principal.person_id
+        )
+    shown = and_(Post.status == Status.PUBLISHED, Post.hidden == false())
+    if principal.person_id is None:
+        return shown
+    return or_(shown, Post.author_id == principal.person_id)
+
+
+def _visible_topics(principal: Principal) -> object:
+    if audience.sees_held(principal):
+        return or_(Topic.status != Status.REJECTED, Topic.author_id == principal.person_id)
+    shown = and_(Topic.status == Status.PUBLISHED, Topic.hidden == false())
+    return or_(shown, Topic.author_id == principal.person_id)
+
+
+@dataclass(frozen=True)
+class TopicEntry:
+    topic: Topic
+    author: str
+    replies: int
+    unread: bool
+    subscribed: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    page: int
+    pages: int
+
+
+async def list_topics(
+    session: AsyncSession, principal: Principal, section: Section, *, page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> Page:
+    where = and_(Topic.section_id == section.id, _visible_topics(principal))
+    total = await session.scalar(select(func.count()).select_from(Topic).where(where)) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    topics = (await session.scalars(
+        select(Topic).where(where).order_by(Topic.last_post_at.desc(), Topic.id.desc())
+        .offset((page - 1) * page_size).limit(page_size)
+    )).all()
+    ids = [t.id for t in topics]
+    counts: dict[int, tuple[int, int]] = {}
+    read: dict[int, int] = {}
+    subscribed: set[int] = set()
+    if ids:
+        visible = _visible_posts(principal)
+        for topic_id, count, last in await session.execute(
+            select(Post.topic_id, func.count(), func.max(Post.id))
+            .where(Post.topic_id.in_(ids), visible).group_by(Post.topic_id)  # type: ignore[arg-type]
+        ):
+            counts[topic_id] = (count, last)
+        if principal.person_id is not None:
+            read = dict((await session.execute(
+                select(TopicRead.topic_id, TopicRead.last_post_id).where(
+                    TopicRead.person_id == principal.person_id, TopicRead.topic_id.in_(ids)
+                )
+            )).all())
+            subscribed = set(await session.scalars(
+                select(Subscription.topic_id).where(
+                    Subscription.person_id == principal.person_id,
+                    Subscription.topic_id.in_(ids),
+                )
+            ))
+    names = await author_names(session, {t.author_id for t in topics})
+    items = [
+        TopicEntry(
+            topic=t,
+            author=names.get(t.author_id, ERASED_AUTHOR),
+            replies=max(0, counts.get(t.id, (0, 0))[0] - 1),
+            unread=counts.get(t.id, (0, 0))[1] > read.get(t.id, 0),
+            subscribed=t.id in subscribed,
+        )
+        for t in topics
+    ]
+    return Page(items, page, pages)
+
+
+async def get_topic(
+    session: AsyncSession, principal: Principal, topic_id: int
+) -> tuple[Topic, Section]:
+    topic = await session.get(Topic, topic_id)
+    if topic is None or topic.school_id != principal.school_id:
+        raise NotFound("Тема не найдена.")
+    section = await get_section(session, principal, topic.section_id)
+    visible = await session.scalar(
+        select(func.count()).select_from(Topic).where(
+            Topic.id == topic.id, _visible_topics(principal)  # type: ignore[arg-type]
+        )
+    )
+    if not visible:
+        raise NotFound("Тема не найдена.")
+    return topic, section
+
+
+@dataclass(frozen=True)
+class PostEntry:
+    post: Post
+    author: str
+    editable: bool
+    quote_author: str | None
+
+
+async def topic_page(
+    session: AsyncSession, principal: Principal, topic_id: int, *, page: int | None = None,
+    page_size: int = PAGE_SIZE,
+) -> tuple[Topic, Section, Page, int]:
+    """A page of a topic (the last one when `page` is None) and the id of the last post the
+    reader had read before; the reader's marker moves to the end of this page."""
+    topic, section = await get_topic(session, principal, topic_id)
+    where = and_(Post.topic_id == topic.id, _visible_posts(principal))  # type: ignore[arg-type]
+    total = await session.scalar(select(func.count()).select_from(Post).where(where)) or 0
+    pages = max(1, -(-total // page_size))
+    page = pages if page is None else min(max(1, page), pages)
+    posts = (await session.scalars(
+        select(Post).where(where).order_by(Post.id)
+        .offset((page - 1) * page_size).limit(page_size)
+    )).all()
+    last_read = 0
+    if principal.person_id is not None:
+        marker = await session.get(TopicRead, (principal.person_id, topic.id))
+        last_read = marker.last_post_id if marker else 0
+        if posts and posts[-1].id > last_read:
+            if marker is None:
+                try:
+                    async with session.begin_nested():
+                        session.add(TopicRead(person_id=principal.person_id, topic_id=topic.id,
+                                              last_post_id=posts[-1].id))
+                except IntegrityError:
+                    pass
+            else:
+                marker.last_post_id = posts[-1].id
+    return topic, section, Page(await post_entries(session, principal, posts), page, pages), \
+        last_read
+
+
+async def posts_after(
+    session: AsyncSession, principal: Principal, topic_id: int, after_id: int
+) -> list[PostEntry]:
+    """Posts newer than `after_id` the reader may see (the live page's fragment)."""
+    topic, _ = await get_topic(session, principal, topic_id)
+    posts = (await session.scalars(
+        select(Post).where(Post.topic_id == topic.id, Post.id > after_id,
+                           _visible_posts(principal))  # type: ignore[arg-type]
+        .order_by(Post.id).limit(100)
+    )).all()
+    return await post_entries(session, principal, posts)
+
+
+async def post_entries(
+    session: AsyncSession, principal: Principal, posts: list[Post] | tuple[Post, ...]
+) -> list[PostEntry]:
+    quoted_ids = {p.quote_of_id for p in posts if p.quote_of_id}
+    quoted = {}
+    if quoted_ids:
+        quoted = dict((await session.execute(
+            select(Post.id, Post.author_id).where(Post.id.in_(quoted_ids))
+        )).all())
+    names = await author_names(session, {p.author_id for p in posts} | set(quoted.values()))
+    now = utcnow()
+    return [
+        PostEntry(
+            post=p,
+            author=names.get(p.author_id, ERASED_AUTHOR),
+            editable=_may_edit(principal, p, now),
+            quote_author=names.get(quoted[p.quote_of_id], ERASED_AUTHOR)
+            if p.quote_of_id in quoted else None,
+        )
+        for p in posts
+    ]
+
+
+def _may_edit(principal: Principal, post: Post, now: dt.datetime) -> bool:
+    return (
+        post.author_id is not None
+        and post.author_id == principal.person_id
+        and post.status is not Status.REJECTED
+        and now - post.created_at <= EDIT_WINDOW
+    )
+
+
+# Writing.
+
+@dataclass(frozen=True)
+class Written:
+    post: Post
+    topic: Topic
+    duplicate: bool
+
+
+async def _earlier(session: AsyncSession, model: type, author_id: int, token: str | None):
+    if not token:
+        return None
+    return await session.scalar(
+        select(model).where(model.author_id == author_id, model.form_token == token)
+    )
+
+
+def _require_post_in(principal: Principal, section: Section) -> None:
+    if principal.person_id is None or not audience.may_post_in_section(principal, section):
+        raise AccessDenied(Action.POST_SCHOOL_FORUM)
+
+
+async def create_topic(
+    session: AsyncSession, principal: Principal, section_id: int, *, title: str, body: str,
+    form_token: str | None = None,
+) -> Written:
+    """A new topic with its opening post, screened as one text."""
+    section = await get_section(session, principal, section_id)
+    _require_post_in(principal, section)
+    assert principal.person_id is not None
+    earlier = await _earlier(session, Topic, principal.person_id, form_token)
+    if earlier is not None:
+        opening = await session.scalar(
+            select(Post).where(Post.topic_id == earlier.id, Post.is_opening)
+        )
+        assert opening is not None
+        return Written(opening, earlier, True)
+    title = gate.check_title(title)
+    body = gate.check_body(body)
+    passed = await gate.pass_gate(
+        session, school_id=principal.school_id, author_id=principal.person_id,
+        title=title, source=body,
+    )
+    now = utcnow()
+    topic = Topic(
+        school_id=principal.school_id, section_id=section.id, author_id=principal.person_id,
+        title=passed.title, status=passed.status, was_held=passed.status is Status.HELD,
+        created_at=now, last_post_at=now, form_token=form_token,
+    )
+    session.add(topic)
+    await session.flush()
+    post = Post(
+        school_id=principal.school_id, topic_id=topic.id, author_id=principal.person_id,
+        body_source=passed.source, body_html=passed.html, is_opening=True,
+        status=passed.status, was_held=passed.status is Status.HELD, created_at=now,
+    )
+    session.add(post)
+    await session.flush()
+    await search.index_post(session, post)
+    await _subscribe(session, principal.person_id, topic.id)
+    if passed.status is Status.HELD:
+        await gate.send_to_queue(
+            session, school_id=principal.school_id, kind="topic", target_id=topic.id,
+            author_id=principal.person_id, verdict=passed.verdict,
+        )
+    log.info("topic %s in section %s by person %s: %s", topic.id, section.id,
+             principal.person_id, passed.status.value)
+    return Written(post, topic, False)
+
+
+async def reply(
+    session: AsyncSession, principal: Principal, topic_id: int, *, body: str,
+    quote_of_id: int | None = None, form_token: str | None = None,
+) -> Written:
+    """A reply (optionally quoting a post of the same topic): published or held."""
+    topic, section = await get_topic(session, principal, topic_id)
+    _require_post_in(principal, section)
+    assert principal.person_id is not None
+    earlier = await _earlier(session, Post, principal.person_id, form_token)
+    if earlier is not None:
+        return Written(earlier, topic, True)
+    if topic.status is not Status.PUBLISHED:
+        raise Conflict("Тема ещё не опубликована: ответить можно после проверки модератором.")
+    if quote_of_id is not None:
+        quoted = await session.get(Post, quote_of_id)
+        if quoted is None or quoted.topic_id != topic.id:
+            raise Invalid("Цитируемое сообщение не найдено в этой теме.")
+    body = gate.check_body(body)
+    passed = await gate.pass_gate(
+        session, school_id=principal.school_id, author_id=principal.person_id,
+        title="", source=body,
+    )
+    post = Post(
+        school_id=principal.school_id, topic_id=topic.id, author_id=principal.person_id,
+        quote_of_id=quote_of_id, body_source=passed.source, body_html=passed.html,
+        status=passed.status, was_held=passed.status is Status.HELD, form_token=form_token,
+    )
+    session.add(post)
+    await session.flush()
+    await search.index_post(session, post)
+    if passed.status is Status.HELD:
+        await gate.send_to_queue(
+            session, school_id=principal.school_id, kind="post", target_id=post.id,
+            author_id=principal.person_id, verdict=passed.verdict,
+        )
+    else:
+        await announce_post(session, topic, post)
+    log.info("post %s in topic %s by person %s: %s", post.id, topic.id, principal.person_id,
+             passed.status.value)
+    return Written(post, topic, False)
+
+
+async def announce_post(session: AsyncSession, topic: Topic, post: Post) -> None:
+    """A post became visible: the topic moves up, subscribers hear, open pages update."""
+    topic.last_post_at = max(topic.last_post_at, post.created_at)
+    if not post.is_opening:
+        await emit(session, ReplyPosted(
+            school_id=post.school_id, post_id=post.id, topic_id=topic.id,
+            author_id=post.author_id or 0,
+        ))
+    note_after_commit(session, "topic", topic.id, post=post.id)
+
+
+async def edit_post(
+    session: AsyncSession, principal: Principal, post_id: int, *, body: str,
+    title: str | None = None,
+) -> Written:
+    """The author changes their post within the edit window; it is screened again."""
+    post = await session.get(Post, post_id)
+    if post is None or post.school_id != principal.school_id:
+        raise NotFound("Сообщение не найдено.")
+    topic, _ = await get_topic(session, principal, post.topic_id)
+    if post.author_id is None or post.author_id != principal.person_id:
+        raise AccessDenied(Action.POST_SCHOOL_FORUM)
+    if not _may_edit(principal, post, utcnow()):
+        raise Conflict(
+            f"Сообщение можно изменить только в течение {EDIT_WINDOW.seconds // 60} минут."
+        )
+    body = gate.check_body(body)
+    if post.is_opening and title is not None:
+        title = gate.check_title(title)
+    passed = await gate.pass_gate(
+        session, school_id=principal.school_id, author_id=principal.person_id,
+        title=title or "", source=body,
+    )
+    post.body_source = passed.source
+    post.body_html = passed.html
+    post.edited_at = utcnow()
+    if post.is_opening and title is not None:
+        topic.title = passed.title
+    await search.index_post(session, post)
+    kind, target_id = ("topic", topic.id) if post.is_opening else ("post", post.id)
+    if passed.status is Status.HELD and post.status is not Status.HELD:
+        post.status = Status.HELD
+        post.was_held = True
+        if post.is_opening:
+            topic.status = Status.HELD
+            topic.was_held = True
+        await session.flush()
+        await gate.send_to_queue(
+            session, school_id=principal.school_id, kind=kind, target_id=target_id,
+            author_id=principal.person_id, verdict=passed.verdict,
+        )
+    await session.flush()
+    note_after_commit(session, "topic", topic.id, edited=post.id)
+    return Written(post, topic, False)
+
+
+async def get_post(session: AsyncSession, principal: Principal, post_id: int) -> Post:
+    post = await session.get(Post, post_id)
+    if post is None or post.school_id != principal.school_id:
+        raise NotFound("Сообщение не найдено.")
+    await get_topic(session, principal, post.topic_id)
+    visible = await session.scalar(
+        select(func.count()).select_from(Post).where(
+            Post.id == post.id, _visible_posts(principal)  # type: ignore[arg-type]
+        )
+    )
+    if not visible:
+        raise NotFound("Сообщение не найдено.")
+    return post
+
+
+async def report_post(
+    session: AsyncSession, principal: Principal, post_id: int, reason: str
+) -> None:
+    """A reader reports a post (the opening post reports the topic) to the moderators."""
+    if principal.person_id is None:
+        raise AccessDenied(Action.REPORT_POST)
+    post = await get_post(session, principal, post_id)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise Invalid("Укажите причину жалобы.")
+    if len(reason) > MAX_REPORT_REASON:
+        raise Invalid(f"Причина длиннее {MAX_REPORT_REASON} символов.")
+    if post.author_id == principal.person_id:
+        raise Invalid("Нельзя пожаловаться на своё сообщение.")
+    kind, target_id = ("topic", post.topic_id) if post.is_opening else ("post", post.id)
+    await gate.report_to_queue(
+        session, school_id=principal.school_id, kind=kind, target_id=target_id,
+        reporter_id=principal.person_id, reason=reason,
+    )
+
+
+async def _subscribe(session: AsyncSession, person_id: int, topic_id: int) -> None:
+    if await session.get(Subscription, (person_id, topic_id)) is None:
+        try:
+            async with session.begin_nested():
+                session.add(Subscription(person_id=person_id, topic_id=topic_id))
+        except IntegrityError:
+            pass
+
+
+async def set_subscription(
+    session: AsyncSession, principal: Principal, topic_id: int, subscribed: bool
+) -> None:
+    topic, _ = await get_topic(session, principal, topic_id)
+    if principal.person_id is None:
+        raise AccessDenied(Action.READ_SCHOOL_FORUM)
+    if subscribed:
+        await _subscribe(session, principal.person_id, topic.id)
+    else:
+        found = await session.get(Subscription, (principal.person_id, topic.id))
+        if found is not None:
+            await session.delete(found)
+            await session.flush()
+
+
+async def is_subscribed(session: AsyncSession, person_id: int | None, topic_id: int) -> bool:
+    if person_id is None:
+        return False
+    return await session.get(Subscription, (person_id, topic_id)) is not None
+
+
+async def subscribers(session: AsyncSession, topic_id: int) -> list[int]:
+    """Who wants to hear of replies in a topic (for the notification pipeline)."""
+    return list(await session.scalars(
+        select(Subscription.person_id).where(Subscription.topic_id == topic_id)
+    ))

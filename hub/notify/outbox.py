@@ -1,0 +1,166 @@
+"""Putting notifications into the outbox, inside the caller's transaction.
+
+`enqueue` stores one Notification per recipient and one Delivery per channel the
+recipient's preferences choose, with its due time (quiet hours, digest slot). After the
+transaction commits, the workers are woken through the broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.broker import get_broker
+from hub.db import utcnow
+from hub.events import after_commit
+from hub.notify import schedule
+from hub.notify.addresses import addresses_of
+from hub.notify.channel import ChannelName, NotificationKind
+from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
+from hub.notify.preferences import (
+    SENT_CHANNELS,
+    Mode,
+    explicit_modes,
+    preferences_of,
+)
+
+log = logging.getLogger(__name__)
+
+WAKE_CHANNEL = "hub:notify:wake"
+_WAKE_KEY = "hub.notify.wake_queued"
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to tell; the same for every recipient of one cause."""
+
+    kind: NotificationKind
+    title: str
+    body: str
+    url: str | None
+    source_kind: str
+    source_id: int
+    urgent: bool = False
+
+
+Recipients = Sequence[tuple[int, int | None]]  # (person id, child id or None)
+
+
+async def enqueue(
+    session: AsyncSession,
+    school_id: int,
+    recipients: Recipients,
+    message: Message,
+    *,
+    now: dt.datetime | None = None,
+) -> list[Notification]:
+    """Notify each (person, child) pair. A person who is the child themselves (a student
+    told about their own grade) gets only the channels they chose explicitly."""
+    return await enqueue_many(session, school_id, [(recipients, message)], now=now)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    school_id: int,
+    batch: Sequence[tuple[Recipients, Message]],
+    *,
+    now: dt.datetime | None = None,
+) -> list[Notification]:
+    """`enqueue` for many messages at once, in a handful of queries (a batch of grades)."""
+    batch = [(recipients, message) for recipients, message in batch if recipients]
+    if not batch:
+        return []
+    now = now or utcnow()
+    person_ids = sorted({person for recipients, _ in batch for person, _ in recipients})
+    prefs = await preferences_of(session, person_ids)
+    addresses = await addresses_of(session, person_ids)
+    own = sorted({p for recipients, _ in batch for p, child in recipients if p == child})
+    explicit = await explicit_modes(session, own) if own else {}
+
+    notifications = [
+        (Notification(
+            school_id=school_id, person_id=person, kind=message.kind, title=message.title[:300],
+            body=message.body, url=message.url, child_id=child, source_kind=message.source_kind,
+            source_id=message.source_id, urgent=message.urgent, created_at=now,
+        ), message)
+        for recipients, message in batch
+        for person, child in recipients
+    ]
+    session.add_all([n for n, _ in notifications])
+    await session.flush()
+
+    digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
+    for notification, message in notifications:
+        person = notification.person_id
+        for channel in SENT_CHANNELS:
+            if channel not in addresses[person]:
+                continue
+            if person == notification.child_id:
+                mode = explicit[person].get((message.kind, channel), Mode.OFF)
+            else:
+                mode = prefs[person].mode(message.kind, channel)
+            if mode is Mode.INSTANT:
+                session.add(Delivery(
+                    school_id=school_id, person_id=person, notification_id=notification.id,
+                    channel=channel, kind=message.kind, status=DeliveryStatus.PENDING,
+                    due_at=schedule.instant_due(prefs[person], now, urgent=message.urgent),
+                    created_at=now,
+                ))
+            elif mode is Mode.DIGEST:
+                digests.append((notification, channel, schedule.digest_slot(prefs[person], now)))
+    await session.flush()
+    for notification, channel, slot in digests:
+        await add_to_digest(session, notification, channel, slot, now=now)
+    wake_after_commit(session)
+    return [n for n, _ in notifications]
+
+
+async def add_to_digest(
+    session: AsyncSession,
+    notification: Notification,
+    channel: ChannelName,
+    slot: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+    key: str | None = None,
+) -> int:
+    """Gather a notification into the person's digest for `slot` (created if missing);
+    returns the digest delivery's id. Safe against a concurrent transaction creating the
+    same digest: the insert does nothing on a conflict and the row is read back."""
+    now = now or utcnow()
+    key = key or schedule.digest_key(notification.person_id, channel.value, slot)
+    values = {
+        "school_id": notification.school_id, "person_id": notification.person_id,
+        "channel": channel.value, "status": DeliveryStatus.PENDING.value, "due_at": slot,
+        "attempts": 0, "digest_key": key, "created_at": now,
+    }
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    table = Delivery.__table__
+    await session.execute(
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=["digest_key"])
+    )
+    delivery_id = await session.scalar(select(Delivery.id).where(Delivery.digest_key == key))
+    assert delivery_id is not None
+    session.add(DigestEntry(delivery_id=delivery_id, notification_id=notification.id))
+    await session.flush()
+    return delivery_id
+
+
+def wake_after_commit(session: AsyncSession) -> None:
+    """Wake the workers once the transaction commits (once per transaction)."""
+    transaction = session.sync_session.get_transaction()
+    info = session.sync_session.info
+    if transaction is not None and info.get(_WAKE_KEY) is transaction:
+        return
+    info[_WAKE_KEY] = transaction
+    after_commit(session, wake_workers)
+
+
+async def wake_workers() -> None:
+    await get_broker().publish(WAKE_CHANNEL, {})

@@ -1,0 +1,87 @@
+"""Who is told: the guardians of a student whose notification consent stands, and the
+student themselves only when they opted in (chose a mode for that kind). Never anyone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.notify.channel import NotificationKind
+from hub.notify.preferences import ChannelPreference, Mode
+from hub.school import ConsentPurpose, Enrolment, Person, consenting, guardians_of
+
+
+async def about_students(
+    session: AsyncSession, school_id: int, student_ids: Iterable[int], kind: NotificationKind
+) -> list[tuple[int, int]]:
+    """(recipient id, child id) pairs for notifications about these students."""
+    students = sorted(set(student_ids))
+    if not students:
+        return []
+    in_school = set(
+        await session.scalars(
+            select(Person.id).where(Person.id.in_(students), Person.school_id == school_id)
+        )
+    )
+    students = [s for s in students if s in in_school]
+    guardians = await guardians_of(session, students)
+    candidates = {g for ids in guardians.values() for g in ids} | set(students)
+    allowed = await consenting(session, candidates, ConsentPurpose.NOTIFICATIONS)
+    allowed &= set(
+        await session.scalars(
+            select(Person.id).where(Person.id.in_(allowed), Person.school_id == school_id)
+        )
+    ) if allowed else set()
+    opted_in = await _opted_in(session, [s for s in students if s in allowed], kind)
+    pairs: list[tuple[int, int]] = []
+    for student in students:
+        pairs.extend((g, student) for g in sorted(set(guardians[student])) if g in allowed)
+        if student in opted_in:
+            pairs.append((student, student))
+    return pairs
+
+
+async def in_classes(
+    session: AsyncSession, school_id: int, class_ids: Iterable[int], kind: NotificationKind
+) -> list[tuple[int, int | None]]:
+    """Recipients for something addressed to whole classes (an announcement): each person
+    once, with the child it concerns when that is one child."""
+    students = list(
+        await session.scalars(
+            select(Enrolment.student_id).where(Enrolment.class_id.in_(set(class_ids)))
+        )
+    )
+    by_person: dict[int, set[int]] = {}
+    for person, child in await about_students(session, school_id, students, kind):
+        by_person.setdefault(person, set()).add(child)
+    return [
+        (person, next(iter(children)) if len(children) == 1 else None)
+        for person, children in sorted(by_person.items())
+    ]
+
+
+async def person_if_consenting(session: AsyncSession, school_id: int, person_id: int) -> bool:
+    """A person told about their own things (a moderation decision, a forum reply)."""
+    person = await session.get(Person, person_id)
+    if person is None or person.school_id != school_id:
+        return False
+    return bool(await consenting(session, [person_id], ConsentPurpose.NOTIFICATIONS))
+
+
+async def _opted_in(
+    session: AsyncSession, student_ids: list[int], kind: NotificationKind
+) -> set[int]:
+    if not student_ids:
+        return set()
+    return set(
+        await session.scalars(
+            select(ChannelPreference.person_id).where(
+                ChannelPreference.person_id.in_(student_ids),
+                ChannelPreference.kind == kind,
+                ChannelPreference.mode != Mode.OFF,
+            )
+        )
+    )

@@ -1,0 +1,437 @@
+"""Grades and attendance coming in: the teacher's page (/journal) and the journal's JSON API
+(POST /api/v1/grades, POST /api/v1/attendance). Both call hub.journal's services."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.access import (
+    EVERYWHERE,
+    AccessDenied,
+    Action,
+    Principal,
+    classes_for,
+)
+from hub.db import utcnow
+from hub.journal import (
+    ATTENDANCE_SOURCE_KIND,
+    GRADE_SOURCE_KIND,
+    MAX_AGE_DAYS,
+    MAX_BATCH,
+    STATUS_TITLES,
+    Attendance,
+    AttendanceInput,
+    AttendanceStatus,
+    BatchResult,
+    Grade,
+    GradeInput,
+    ItemError,
+    JournalRejected,
+    SheetRow,
+    Source,
+    StudentRef,
+    entered_by,
+    lesson_sheet,
+    record_attendance,
+    record_grades,
+    remove_grades,
+    subjects_taught,
+    web_source_id,
+)
+from hub.notify.summary import delivery_summaries
+from hub.school import classes_of_school
+from hub.web.api import ApiModel, add_endpoint, api_error, read_json
+from hub.web.keys import DB, NAV, SETTINGS, NavItem
+from hub.web.render import render
+from hub.web.session import current_principal, signed_in
+
+log = logging.getLogger(__name__)
+
+CONFLICT_RETRIES = 3
+
+GRID_STATUSES = (
+    (AttendanceStatus.PRESENT, "был"),
+    (AttendanceStatus.ABSENT, "н"),
+    (AttendanceStatus.LATE, "оп"),
+    (AttendanceStatus.SICK, "б"),
+    (AttendanceStatus.EXCUSED, "у"),
+)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/journal", journal_page)
+    app.router.add_post("/journal", journal_save)
+    app.router.add_get("/journal/entered", entered_page)
+    add_endpoint(app, "POST", "/api/v1/grades", api_grades, summary="Оценки из журнала",
+                 request=GradesBatch, response=BatchAnswer, tag="journal")
+    add_endpoint(app, "POST", "/api/v1/attendance", api_attendance,
+                 summary="Посещаемость из журнала", request=AttendanceBatch,
+                 response=BatchAnswer, tag="journal")
+    app[NAV].append(NavItem("Журнал", "/journal", visible=_enters_grades, order=25))
+
+
+def _enters_grades(principal: Principal) -> bool:
+    return bool(classes_for(principal, Action.ENTER_GRADES))
+
+
+# ---------------------------------------------------------------------- teacher's page
+
+
+async def _lesson_choice(
+    request: web.Request, principal: Principal, params: Any
+) -> dict[str, Any]:
+    """The classes and subjects the teacher may pick, and the chosen lesson if valid."""
+    scope = classes_for(principal, Action.ENTER_GRADES)
+    if not scope:
+        raise AccessDenied(Action.ENTER_GRADES)
+    today = utcnow().astimezone(request.app[SETTINGS].tz).date()
+    choice: dict[str, Any] = {"class_id": None, "subject": "", "date": today, "subjects": [],
+                              "today": today, "problem": None}
+    async with request.app[DB].session() as session:
+        classes = [c for c in await classes_of_school(session, principal.school_id)
+                   if c.id in scope]
+        choice["classes"] = classes
+        chosen = _int(params.get("class"))
+        school_class = next((c for c in classes if c.id == chosen), None)
+        if chosen is not None and school_class is None:
+            raise AccessDenied(Action.ENTER_GRADES)
+        if school_class is None:
+            return choice
+        choice["class_id"] = school_class.id
+        choice["class_name"] = school_class.name
+        own = None if scope is EVERYWHERE else principal.person_id
+        choice["subjects"] = await subjects_taught(session, school_class.id, own)
+        subject = str(params.get("subject", "")).strip()
+        if subject in choice["subjects"]:
+            choice["subject"] = subject
+        elif not subject and len(choice["subjects"]) == 1:
+            choice["subject"] = choice["subjects"][0]  # one subject: straight to the grid
+        try:
+            choice["date"] = dt.date.fromisoformat(str(params.get("date") or today.isoformat()))
+        except ValueError:
+            choice["problem"] = "Дата урока указана неверно."
+        if choice["date"] > today:
+            choice["problem"] = "Нельзя заполнять журнал на будущую дату."
+        elif (today - choice["date"]).days > MAX_AGE_DAYS:
+            choice["problem"] = "Дата урока старше года."
+    return choice
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+async def journal_page(request: web.Request) -> web.Response:
+    principal, _ = signed_in(request)
+    choice = await _lesson_choice(request, principal, request.query)
+    rows = await _rows(request, principal, choice)
+    return render(request, "journal/lesson.html", {
+        **choice, "rows": rows, "errors": [], "statuses": GRID_STATUSES,
+        "saved": request.query.get("saved") == "1",
+    })
+
+
+async def _rows(
+    request: web.Request, principal: Principal, choice: dict[str, Any]
+) -> list[dict[str, Any]]:
+    if not choice["class_id"] or not choice["subject"] or choice["problem"]:
+        return []
+    async with request.app[DB].session() as session:
+        sheet = await lesson_sheet(session, principal.school_id, choice["class_id"],
+                                   choice["date"], choice["subject"])
+        summaries = await _summaries(session, sheet)
+    return [
+        {
+            "student_id": row.student.id,
+            "name": row.student.full_name,
+            "status": row.attendance.status if row.attendance else AttendanceStatus.PRESENT,
+            "grade": row.grade.value if row.grade else "",
+            "work_type": (row.grade.work_type or "") if row.grade else "",
+            "comment": (row.grade.comment or "") if row.grade else "",
+            "delivery": summaries.get(row.student.id),
+            "from_journal": [_journal_note(r) for r in row.from_journal],
+        }
+        for row in sheet
+    ]
+
+
+def _journal_note(record: Grade | Attendance) -> str:
+    if isinstance(record, Grade):
+        return f"{record.value}" + (f" ({record.work_type})" if record.work_type else "")
+    return STATUS_TITLES[record.status]
+
+
+async def _summaries(
+    session: AsyncSession, sheet: Sequence[SheetRow]
+) -> dict[int, dict[str, int]]:
+    """Per row: how the notifications about its grade and mark fared (delivered, waiting,
+    failed)."""
+    grades = {row.grade.id: row.student.id for row in sheet if row.grade}
+    marks = {row.attendance.id: row.student.id for row in sheet if row.attendance}
+    result: dict[int, dict[str, int]] = {}
+    for kind, owners in ((GRADE_SOURCE_KIND, grades), (ATTENDANCE_SOURCE_KIND, marks)):
+        for source_id, counts in (
+            await delivery_summaries(session, kind, list(owners))
+        ).items():
+            total = result.setdefault(owners[source_id], {})
+            for key, count in counts.items():
+                total[key] = total.get(key, 0) + count
+    return {student: total for student, total in result.items() if total.get("notified")}
+
+
+async def entered_page(request: web.Request) -> web.Response:
+    """What the teacher entered lately, each with how its notifications fared."""
+    principal, account = signed_in(request)
+    if not classes_for(principal, Action.ENTER_GRADES):
+        raise AccessDenied(Action.ENTER_GRADES)
+    async with request.app[DB].session() as session:
+        entries = await entered_by(session, principal.school_id, account.person_id)
+        summaries = {
+            kind: await delivery_summaries(
+                session, kind, [e.record.id for e in entries if e.kind == kind])
+            for kind in (GRADE_SOURCE_KIND, ATTENDANCE_SOURCE_KIND)
+        }
+    rows = [
+        {"entry": e, "delivery": summaries[e.kind].get(e.record.id),
+         "is_grade": e.kind == GRADE_SOURCE_KIND}
+        for e in entries
+    ]
+    return render(request, "journal/entered.html",
+                  {"rows": rows, "status_titles": STATUS_TITLES})
+
+
+async def journal_save(request: web.Request) -> web.StreamResponse:
+    principal, _ = signed_in(request)
+    form = await request.post()
+    choice = await _lesson_choice(request, principal, form)
+    if not choice["class_id"] or not choice["subject"] or choice["problem"]:
+        raise web.HTTPUnprocessableEntity(
+            text=choice["problem"] or "Выберите класс и предмет урока."
+        )
+    class_id, day, subject = choice["class_id"], choice["date"], choice["subject"]
+    errors: list[str] = []
+    async with request.app[DB].session() as session:
+        sheet = await lesson_sheet(session, principal.school_id, class_id, day, subject)
+    names = {row.student.id: row.student.full_name for row in sheet}
+    grades: list[GradeInput] = []
+    marks: list[AttendanceInput] = []
+    cleared: list[str] = []
+    for row in sheet:
+        sid = row.student.id
+        raw_status = str(form.get(f"att_{sid}", AttendanceStatus.PRESENT.value))
+        try:
+            status = AttendanceStatus(raw_status)
+        except ValueError:
+            errors.append(f"{names[sid]}: неизвестная отметка «{raw_status}»")
+            continue
+        marks.append(AttendanceInput(
+            student=StudentRef(person_id=sid), lesson_date=day, status=status,
+            source_id=web_source_id("a", class_id, day, subject, sid), subject=subject,
+        ))
+        raw_grade = str(form.get(f"grade_{sid}", "")).strip()
+        grade_id = web_source_id("g", class_id, day, subject, sid)
+        if not raw_grade:
+            if row.grade is not None:
+                cleared.append(grade_id)
+            continue
+        value = _int(raw_grade)
+        if value is None:
+            errors.append(f"{names[sid]}: оценка «{raw_grade}» — не число")
+            continue
+        grades.append(GradeInput(
+            student=StudentRef(person_id=sid), subject=subject, lesson_date=day, value=value,
+            source_id=grade_id,
+            work_type=str(form.get(f"work_{sid}", "")).strip() or None,
+            comment=str(form.get(f"comment_{sid}", "")).strip() or None,
+        ))
+    if not errors:
+        tz = request.app[SETTINGS].tz
+        try:
+            async with request.app[DB].transaction() as session:
+                problems: list[str] = []
+                try:
+                    await record_attendance(session, principal.school_id, marks,
+                                            by=principal, source=Source.WEB, tz=tz)
+                except JournalRejected as exc:
+                    problems += _row_errors(exc.errors, marks, names)
+                try:
+                    await record_grades(session, principal.school_id, grades, by=principal,
+                                        source=Source.WEB, tz=tz)
+                except JournalRejected as exc:
+                    problems += _row_errors(exc.errors, grades, names)
+                if problems:
+                    raise JournalRejected([])  # roll back whatever the other half wrote
+                await remove_grades(session, principal.school_id, cleared)
+        except JournalRejected:
+            errors = problems
+        except IntegrityError:
+            errors = ["Этот урок только что сохранил кто-то ещё. Обновите страницу."]
+    if errors:
+        rows = _rows_from_form(sheet, form)
+        return render(request, "journal/lesson.html", {
+            **choice, "rows": rows, "errors": errors, "statuses": GRID_STATUSES,
+            "saved": False,
+        }, status=422)
+    raise web.HTTPSeeOther(
+        f"/journal?class={class_id}&subject={quote(subject)}&date={day.isoformat()}&saved=1"
+    )
+
+
+def _row_errors(
+    errors: Sequence[ItemError],
+    items: Sequence[AttendanceInput] | Sequence[GradeInput],
+    names: dict[int, str],
+) -> list[str]:
+    """Item errors as lines a teacher reads: the student's name, then the problem."""
+    lines = []
+    for error in errors:
+        student = items[error.index].student.person_id if error.index < len(items) else None
+        name = names.get(student, "") if student is not None else ""
+        lines.append(f"{name}: {error.message}" if name else error.message)
+    return lines
+
+
+def _rows_from_form(sheet: Sequence[SheetRow], form: Any) -> list[dict[str, Any]]:
+    """The grid as the teacher filled it, so a rejected save loses nothing they typed."""
+    return [
+        {
+            "student_id": row.student.id,
+            "name": row.student.full_name,
+            "status": str(form.get(f"att_{row.student.id}", AttendanceStatus.PRESENT.value)),
+            "grade": str(form.get(f"grade_{row.student.id}", "")),
+            "work_type": str(form.get(f"work_{row.student.id}", "")),
+            "comment": str(form.get(f"comment_{row.student.id}", "")),
+            "delivery": None,
+            "from_journal": [_journal_note(r) for r in row.from_journal],
+        }
+        for row in sheet
+    ]
+
+
+# ---------------------------------------------------------------------- the JSON API
+
+
+class _ItemBase(ApiModel):
+    source_id: str = Field(description="Идентификатор записи в журнале (для идемпотентности)")
+    student_id: int | None = Field(None, description="id ученика в school-hub")
+    student_external_id: str | None = Field(None, description="id ученика в журнале")
+    class_name: str | None = Field(None, description="Класс, например 5А (проверяется)")
+    date: dt.date
+    comment: str | None = None
+
+
+class GradeItem(_ItemBase):
+    subject: str
+    value: int = Field(description="2, 3, 4 или 5")
+    work_type: str | None = None
+
+
+class AttendanceItem(_ItemBase):
+    status: AttendanceStatus
+    subject: str | None = None
+    lesson_number: int | None = None
+
+
+class GradesBatch(ApiModel):
+    items: list[GradeItem]
+
+
+class AttendanceBatch(ApiModel):
+    items: list[AttendanceItem]
+
+
+class BatchAnswer(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    ids: list[int] = Field(description="id записей в порядке пакета (0 — ничего не создано)")
+
+
+def _api_principal(request: web.Request) -> Principal:
+    principal = current_principal(request)
+    if not classes_for(principal, Action.ENTER_GRADES):
+        raise AccessDenied(Action.ENTER_GRADES)
+    return principal
+
+
+def _check_size(count: int) -> None:
+    if count > MAX_BATCH:
+        raise api_error(413, f"В пакете {count} записей, допускается не больше {MAX_BATCH}. "
+                             "Ничего не сохранено.")
+
+
+def _ref(item: _ItemBase) -> StudentRef:
+    return StudentRef(person_id=item.student_id, external_id=item.student_external_id or None)
+
+
+async def api_grades(request: web.Request) -> web.Response:
+    principal = _api_principal(request)
+    batch = await read_json(request, GradesBatch)
+    _check_size(len(batch.items))
+    items = [
+        GradeInput(student=_ref(i), subject=i.subject, lesson_date=i.date, value=i.value,
+                   source_id=i.source_id, class_name=i.class_name, work_type=i.work_type,
+                   comment=i.comment)
+        for i in batch.items
+    ]
+    return await _store(request, principal, items, record_grades)
+
+
+async def api_attendance(request: web.Request) -> web.Response:
+    principal = _api_principal(request)
+    batch = await read_json(request, AttendanceBatch)
+    _check_size(len(batch.items))
+    items = [
+        AttendanceInput(student=_ref(i), lesson_date=i.date, status=i.status,
+                        source_id=i.source_id, class_name=i.class_name, subject=i.subject,
+                        lesson_number=i.lesson_number, comment=i.comment)
+        for i in batch.items
+    ]
+    return await _store(request, principal, items, record_attendance)
+
+
+async def _store(
+    request: web.Request, principal: Principal, items: Sequence[Any], service: Any
+) -> web.Response:
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            async with request.app[DB].transaction() as session:
+                result: BatchResult = await service(
+                    session, principal.school_id, items, by=principal, source=Source.API,
+                    tz=request.app[SETTINGS].tz,
+                )
+            break
+        except JournalRejected as exc:
+            raise api_error(
+                422,
+                f"Пакет не принят: ошибок — {len(exc.errors)}. Ничего не сохранено.",
+                [{"index": e.index, "field": e.field, "message": e.message}
+                 for e in exc.errors],
+            ) from None
+        except (IntegrityError, OperationalError) as exc:
+            # Another request stored some of the same items first (or held SQLite's write
+            # lock): this whole batch rolled back; run it again, now seeing theirs.
+            if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                raise
+            log.info("journal batch conflicted (attempt %d), retrying", attempt + 1)
+            await asyncio.sleep(0.05 * (attempt + 1))
+    else:
+        raise api_error(409, "Те же записи сейчас сохраняет другой запрос. Повторите пакет: "
+                             "уже сохранённые записи не будут продублированы.")
+    answer = BatchAnswer(created=result.created, updated=result.updated,
+                         unchanged=result.unchanged, ids=result.ids)
+    return web.json_response(answer.model_dump())
+

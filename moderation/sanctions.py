@@ -1,0 +1,106 @@
+"""Warnings and mutes of authors. A muted author's messages are refused until the end date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db import utcnow
+from hub.school import Person
+from moderation import audit
+from moderation.models import Sanction, SanctionKind
+
+MAX_MUTE = dt.timedelta(days=365)
+MAX_REASON = 500
+
+
+class SanctionError(ValueError):
+    """Bad input for a sanction; the message is for people."""
+
+
+async def active_mute(session: AsyncSession, person_id: int) -> dt.datetime | None:
+    """When the person's longest running mute ends, or None."""
+    return await session.scalar(
+        select(func.max(Sanction.until)).where(
+            Sanction.person_id == person_id,
+            Sanction.kind == SanctionKind.MUTE,
+            Sanction.until > utcnow(),
+        )
+    )
+
+
+async def _author(session: AsyncSession, school_id: int, person_id: int) -> Person:
+    person = await session.get(Person, person_id)
+    if person is None or person.school_id != school_id:
+        raise SanctionError("Автор не найден.")
+    return person
+
+
+def _reason(reason: str) -> str:
+    value = reason.strip()
+    if not value:
+        raise SanctionError("Укажите причину.")
+    if len(value) > MAX_REASON:
+        raise SanctionError(f"Причина длиннее {MAX_REASON} символов.")
+    return value
+
+
+async def warn(
+    session: AsyncSession, *, school_id: int, person_id: int, by_id: int, reason: str,
+    item_id: int | None = None,
+) -> Sanction:
+    await _author(session, school_id, person_id)
+    sanction = Sanction(school_id=school_id, person_id=person_id, kind=SanctionKind.WARN,
+                        reason=_reason(reason), by_id=by_id, item_id=item_id)
+    session.add(sanction)
+    await session.flush()
+    await audit.record(session, school_id=school_id, actor_id=by_id, action="warn",
+                       item_id=item_id, subject_id=person_id, note=sanction.reason)
+    return sanction
+
+
+async def mute(
+    session: AsyncSession, *, school_id: int, person_id: int, by_id: int, reason: str,
+    duration: dt.timedelta, item_id: int | None = None,
+) -> Sanction:
+    if duration <= dt.timedelta(0) or duration > MAX_MUTE:
+        raise SanctionError("Срок запрета — от часа до года.")
+    if person_id == by_id:
+        raise SanctionError("Нельзя запретить писать самому себе.")
+    await _author(session, school_id, person_id)
+    until = utcnow() + duration
+    sanction = Sanction(school_id=school_id, person_id=person_id, kind=SanctionKind.MUTE,
+                        until=until, reason=_reason(reason), by_id=by_id, item_id=item_id)
+    session.add(sanction)
+    await session.flush()
+    await audit.record(session, school_id=school_id, actor_id=by_id, action="mute",
+                       item_id=item_id, subject_id=person_id,
+                       note=f"до {until.isoformat(timespec='minutes')}: {sanction.reason}")
+    return sanction
+
+
+async def unmute(session: AsyncSession, *, school_id: int, person_id: int, by_id: int) -> int:
+    """End every running mute of the person now; returns how many were running."""
+    now = utcnow()
+    result = await session.execute(
+        update(Sanction)
+        .where(Sanction.school_id == school_id, Sanction.person_id == person_id,
+               Sanction.kind == SanctionKind.MUTE, Sanction.until > now)
+        .values(until=now)
+    )
+    if result.rowcount:
+        await audit.record(session, school_id=school_id, actor_id=by_id, action="unmute",
+                           subject_id=person_id)
+    return result.rowcount
+
+
+async def history(session: AsyncSession, school_id: int, person_id: int) -> Sequence[Sanction]:
+    rows = await session.scalars(
+        select(Sanction)
+        .where(Sanction.school_id == school_id, Sanction.person_id == person_id)
+        .order_by(Sanction.created_at.desc())
+    )
+    return rows.all()

@@ -1,0 +1,66 @@
+"""The one gate every announcement, topic and post passes before it is saved: the author's
+mute, then the school's detector (the default one plus the school's watched words)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderation import Action, Category, Verdict
+from moderation.sanctions import active_mute
+from moderation.watched import detector_for
+
+_zone = {"tz": ZoneInfo("Europe/Moscow")}
+
+
+def configure(*, tz: ZoneInfo) -> None:
+    """The zone end dates are told in (settings.tz), set at start-up."""
+    _zone["tz"] = tz
+
+
+@dataclass(frozen=True)
+class Screening:
+    action: Literal["allow", "hold", "refuse"]
+    verdict: Verdict | None  # None if the author is muted
+    text: str  # what to store: watched words set to "mask" are masked
+    title: str
+    message: str  # for the author when refused (Russian)
+    muted_until: dt.datetime | None
+
+
+async def screen(
+    session: AsyncSession, *, school_id: int, author_id: int, title: str, text: str
+) -> Screening:
+    muted_until = await active_mute(session, author_id)
+    if muted_until is not None:
+        local = muted_until.astimezone(_zone["tz"]).strftime("%d.%m.%Y %H:%M")
+        return Screening("refuse", None, text, title,
+                         f"Вы не можете писать до {local}.", muted_until)
+    detector = await detector_for(session, school_id)
+    verdict = detector.check(text, title=title)
+    masked_text, masked_title = detector.mask(text), detector.mask(title) if title else title
+    if verdict.action is Action.REFUSE:
+        return Screening("refuse", verdict, text, title, refusal_message(verdict), None)
+    action: Literal["allow", "hold"] = "hold" if verdict.action is Action.HOLD else "allow"
+    message = "" if action == "allow" else (
+        "Сообщение отправлено модератору и появится после проверки."
+    )
+    return Screening(action, verdict, masked_text, masked_title, message, None)
+
+
+def refusal_message(verdict: Verdict) -> str:
+    words = []
+    for reason in verdict.reasons:
+        if reason.rule != "model" and reason.matched and reason.matched not in words:
+            words.append(reason.matched)
+    what = "нецензурные выражения" if Category.OBSCENE in verdict.categories else (
+        "недопустимые по правилам школы слова"
+    )
+    shown = ", ".join(f"«{w}»" for w in words[:5])
+    return (f"Сообщение не опубликовано: в нём {what}"
+            + (f" ({shown})" if shown else "")
+            + ". Исправьте текст и отправьте снова.")

@@ -1,0 +1,222 @@
+"""The notice board over HTTP: audiences, acknowledgements, edits, deletion, scheduling."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select, update
+
+from forum import board
+from forum.models import Acknowledgement, Announcement, AnnouncementRevision
+from hub import events
+from hub.db import Database
+from tests.forum.conftest import Capture, Cast
+from tests.support.web import post_form, sign_in
+
+
+async def announce(client: TestClient, **fields: object) -> int:
+    data = {"title": "Собрание", "body": "Родительское собрание в **четверг**.",
+            "audience": "classes", "class_target": "both", **fields}
+    response = await post_form(client, "/board/new", data)
+    assert response.status == 303, await response.text()
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+async def test_teacher_posts_to_own_class_parent_sees_other_class_does_not(
+    client: TestClient, cast: Cast
+) -> None:
+    class_5a = cast.school.classes["5А"]
+    await sign_in(client, "teacher5a")
+    announcement_id = await announce(client, class_ids=str(class_5a.id))
+
+    await sign_in(client, "parent5a")
+    page = await (await client.get("/board")).text()
+    assert "Собрание" in page and "<strong>четверг</strong>" in page
+    assert (await client.get(f"/board/{announcement_id}")).status == 200
+
+    await sign_in(client, "parent5b")
+    assert "Собрание" not in await (await client.get("/board")).text()
+    assert (await client.get(f"/board/{announcement_id}")).status == 404
+
+
+async def test_teacher_cannot_post_to_a_class_they_do_not_teach(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    await sign_in(client, "teacher5a")
+    response = await post_form(client, "/board/new", {
+        "title": "Чужой класс", "body": "текст", "audience": "classes",
+        "class_ids": str(cast.school.classes["5Б"].id),
+    })
+    assert response.status == 403
+    school_wide = await post_form(client, "/board/new", {
+        "title": "Всем", "body": "текст", "audience": "school",
+    })
+    assert school_wide.status == 403
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Announcement)) == 0
+
+
+async def test_audiences_staff_parents_students(client: TestClient, cast: Cast) -> None:
+    await sign_in(client, "coord")
+    await announce(client, title="Педсовет", audience="staff")
+    await announce(client, title="Для родителей", audience="parents")
+    await announce(client, title="Ученикам 5А", audience="classes", class_target="students",
+                   class_ids=str(cast.school.classes["5А"].id))
+
+    def titles(page: str) -> set[str]:
+        return {t for t in ("Педсовет", "Для родителей", "Ученикам 5А") if t in page}
+
+    await sign_in(client, "teacher5b")
+    assert titles(await (await client.get("/board")).text()) == {"Педсовет"}
+    await sign_in(client, "parent5a")
+    assert titles(await (await client.get("/board")).text()) == {"Для родителей"}
+    await sign_in(client, "student5a")
+    assert titles(await (await client.get("/board")).text()) == {"Ученикам 5А"}
+    await sign_in(client, "student5b")
+    assert titles(await (await client.get("/board")).text()) == set()
+    await sign_in(client, "teacher5a")  # teaches 5А: reads what goes to its students
+    assert titles(await (await client.get("/board")).text()) == {"Педсовет", "Ученикам 5А"}
+
+
+async def test_acknowledgement_report_and_reminder(
+    client: TestClient, cast: Cast, db: Database, captured: Capture
+) -> None:
+    reminded = captured(events.AcknowledgementReminded)
+    await sign_in(client, "teacher5a")
+    announcement_id = await announce(client, class_ids=str(cast.school.classes["5А"].id),
+                                     class_target="parents")
+
+    await sign_in(client, "parent5a")
+    assert (await post_form(client, f"/board/{announcement_id}/ack")).status == 303
+    assert (await post_form(client, f"/board/{announcement_id}/ack")).status == 303  # twice
+    assert "Вы ознакомились" in await (await client.get("/board")).text()
+    assert (await client.get(f"/board/{announcement_id}/acks")).status == 403
+
+    await sign_in(client, "parent5b")
+    assert (await post_form(client, f"/board/{announcement_id}/ack")).status == 404
+
+    await sign_in(client, "teacher5a")
+    report = await (await client.get(f"/board/{announcement_id}/acks")).text()
+    assert "5А: 1 из 1" in report and "Петрова Мария" in report
+
+    # A second parent of 5А has not read it: the reminder reaches only them.
+    second = await cast.school.parent_of(cast.student_5a, last_name="Петров",
+                                         first_name="Павел")
+    response = await post_form(client, f"/board/{announcement_id}/remind")
+    assert response.status == 303 and response.headers["Location"].endswith("reminded=1")
+    assert [e.person_ids for e in reminded] == [(second.id,)]
+    async with db.session() as session:
+        _, groups = await board.ack_report(
+            session, await cast.school.principal(cast.teacher_5a), announcement_id
+        )
+    assert [(g.label, g.done, len(g.readers)) for g in groups] == [("5А", 1, 2)]
+
+
+async def test_edit_keeps_history_and_delete_hides(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    await sign_in(client, "teacher5a")
+    announcement_id = await announce(client, class_ids=str(cast.school.classes["5А"].id))
+    response = await post_form(client, f"/board/{announcement_id}/edit", {
+        "title": "Собрание перенесено", "body": "В пятницу."})
+    assert response.status == 303
+    history = await (await client.get(f"/board/{announcement_id}/history")).text()
+    assert "Родительское собрание" in history
+
+    await sign_in(client, "parent5a")
+    page = await (await client.get(f"/board/{announcement_id}")).text()
+    assert "Собрание перенесено" in page and "В пятницу." in page
+    assert (await post_form(client, f"/board/{announcement_id}/edit", {
+        "title": "Взлом", "body": "x"})).status in (403, 404)
+
+    await sign_in(client, "teacher5a")
+    assert (await post_form(client, f"/board/{announcement_id}/delete")).status == 303
+    await sign_in(client, "parent5a")
+    assert (await client.get(f"/board/{announcement_id}")).status == 404
+    async with db.session() as session:  # kept for the record
+        kept = await session.get_one(Announcement, announcement_id)
+        assert kept.deleted_at is not None
+        assert await session.scalar(
+            select(func.count()).select_from(AnnouncementRevision)) == 1
+
+
+async def test_scheduled_and_expiring(
+    client: TestClient, cast: Cast, db: Database, captured: Capture
+) -> None:
+    published = captured(events.AnnouncementPublished)
+    await sign_in(client, "coord")
+    await announce(client, title="Скоро", audience="school", publish_at="2099-01-01T09:00")
+    await announce(client, title="Сейчас", audience="school",
+                   expires_at="2099-01-01T09:00")
+    assert len(published) == 1
+
+    await sign_in(client, "parent5a")
+    page = await (await client.get("/board")).text()
+    assert "Сейчас" in page and "Скоро" not in page
+
+    async with db.transaction() as session:
+        due = await board.publish_due(session, dt.datetime(2099, 1, 2, tzinfo=dt.UTC))
+    assert len(due) == 1 and len(published) == 2
+    async with db.transaction() as session:  # once only
+        assert await board.publish_due(session, dt.datetime(2099, 1, 3, tzinfo=dt.UTC)) == []
+
+
+async def test_bad_input_changes_nothing(client: TestClient, cast: Cast, db: Database) -> None:
+    await sign_in(client, "coord")
+    cases = [
+        ({"title": "   ", "body": "текст", "audience": "school"}, 422, "Укажите заголовок"),
+        ({"title": "Т", "body": "x" * 20_001, "audience": "school"}, 422, "длиннее"),
+        ({"title": "Т", "body": "текст", "audience": "planet"}, 422, "кому адресовано"),
+        ({"title": "Т", "body": "текст", "audience": "classes"}, 422, "хотя бы один класс"),
+        ({"title": "Т", "body": "текст", "audience": "classes", "class_ids": "999999"}, 422,
+         "нет в школе"),
+        ({"title": "Т", "body": "текст", "audience": "school", "publish_at": "завтра"}, 422,
+         "неверная дата"),
+    ]
+    for data, status, message in cases:
+        response = await post_form(client, "/board/new", data)
+        text = await response.text()
+        assert response.status == status, (data, text[:300])
+        assert message in text
+    # The author's text is kept in the form.
+    response = await post_form(client, "/board/new",
+                               {"title": "", "body": "Мой длинный текст", "audience": "school"})
+    assert "Мой длинный текст" in await response.text()
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Announcement)) == 0
+
+
+async def test_double_submission_makes_one(client: TestClient, cast: Cast, db: Database) -> None:
+    await sign_in(client, "coord")
+    form = await (await client.get("/board/new")).text()
+    token = re.search(r'name="form_token" value="([^"]+)"', form)
+    assert token
+    data = {"title": "Один раз", "body": "текст", "audience": "school",
+            "form_token": token.group(1)}
+    first = await post_form(client, "/board/new", data)
+    second = await post_form(client, "/board/new", data)
+    assert first.status == second.status == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Announcement)) == 1
+
+
+async def test_simultaneous_acknowledgements_count_once_and_expired_hide(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    await sign_in(client, "coord")
+    announcement_id = await announce(client, title="Каникулы", audience="parents")
+    await sign_in(client, "parent5a")
+    responses = await asyncio.gather(*(
+        post_form(client, f"/board/{announcement_id}/ack") for _ in range(3)))
+    assert [r.status for r in responses] == [303, 303, 303]
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Acknowledgement)) == 1
+    async with db.transaction() as session:
+        await session.execute(update(Announcement).values(
+            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+    assert "Каникулы" not in await (await client.get("/board")).text()
+    assert (await client.get(f"/board/{announcement_id}")).status == 404

@@ -1,0 +1,65 @@
+"""A small school for the journal's tests, and a recorder of the events it emits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from hub import events
+from hub.events import AttendanceMarked, Event, GradePosted
+from hub.school import Person, Role
+from tests.support.school import SchoolBuilder
+from tests.support.smtp import smtp_sink  # noqa: F401
+
+
+@dataclass
+class Journal5A:
+    teacher: Person  # teaches Математика in 5А, login "teacher"
+    other_teacher: Person  # teaches Математика in 5Б, login "teacher5b"
+    alice: Person  # 5А, external id "S-1"
+    boris: Person  # 5А
+    vera: Person  # 5Б
+    alice_parent: Person  # login "alice.parent"
+    boris_parent: Person  # login "boris.parent"
+    class_id: int
+
+
+@pytest.fixture
+async def journal(school: SchoolBuilder) -> Journal5A:
+    teacher = await school.teacher_of("5А", login="teacher", last_name="Учителева",
+                                      first_name="Мария")
+    other = await school.teacher_of("5Б", login="teacher5b", last_name="Другова")
+    alice = await school.student("5А", last_name="Алексеева", first_name="Алиса",
+                                 login="alice")
+    boris = await school.student("5А", last_name="Борисов", first_name="Борис")
+    vera = await school.student("5Б", last_name="Васильева", first_name="Вера")
+    async with school.db.transaction() as session:
+        (await session.get_one(Person, alice.id)).external_id = "S-1"
+    alice_parent = await school.parent_of(alice, login="alice.parent", last_name="Алексеев",
+                                          first_name="Пётр")
+    boris_parent = await school.parent_of(boris, login="boris.parent", last_name="Борисова",
+                                          first_name="Нина")
+    return Journal5A(teacher, other, alice, boris, vera, alice_parent, boris_parent,
+                     school.classes["5А"].id)
+
+
+@pytest.fixture
+async def coordinator(school: SchoolBuilder) -> Person:
+    return await school.person(Role.COORDINATOR, login="coordinator")
+
+
+@pytest.fixture
+def emitted() -> Iterator[list[Event]]:
+    """Every GradePosted / AttendanceMarked emitted while the test runs."""
+    seen: list[Event] = []
+
+    async def record(_session: object, event: Event) -> None:
+        seen.append(event)
+
+    events.subscribe(GradePosted, record)
+    events.subscribe(AttendanceMarked, record)
+    yield seen
+    for event_type in (GradePosted, AttendanceMarked):
+        events._handlers[event_type].remove(record)

@@ -1,0 +1,232 @@
+"""The journal's services: validation of a whole batch, idempotent upserts, corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.auth.access import Principal, TokenScope
+from hub.db import Database, utcnow
+from hub.events import AttendanceMarked, Event, GradePosted
+from hub.journal import (
+    Attendance,
+    AttendanceInput,
+    AttendanceStatus,
+    Grade,
+    GradeInput,
+    JournalRejected,
+    Source,
+    StudentRef,
+    record_attendance,
+    record_grades,
+)
+from tests.journal.conftest import Journal5A
+from tests.support.school import SchoolBuilder
+
+TODAY = utcnow().astimezone(dt.timezone(dt.timedelta(hours=3))).date()
+YESTERDAY = TODAY - dt.timedelta(days=1)
+
+
+def journal_token(school_id: int) -> Principal:
+    return Principal(school_id=school_id, person_id=None, token_id=1,
+                     token_scopes=frozenset({TokenScope.JOURNAL}))
+
+
+def grade(student_id: int, value: int, source_id: str, **kwargs: object) -> GradeInput:
+    fields: dict = {"subject": "Математика", "lesson_date": YESTERDAY} | kwargs
+    return GradeInput(student=StudentRef(person_id=student_id), value=value,
+                      source_id=source_id, **fields)
+
+
+async def count(db: Database, model: type) -> int:
+    async with db.session() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_same_batch_twice_is_stored_and_announced_once(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    batch = [grade(journal.alice.id, 5, "j-1"), grade(journal.boris.id, 3, "j-2")]
+    async with db.transaction() as session:
+        first = await record_grades(session, school.school_id, batch,
+                                    by=journal_token(school.school_id), source=Source.API)
+    async with db.transaction() as session:
+        second = await record_grades(session, school.school_id, batch,
+                                     by=journal_token(school.school_id), source=Source.API)
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
+    assert first.ids == second.ids and all(first.ids)
+    assert await count(db, Grade) == 2
+    assert sorted((e.student_id, e.corrected) for e in emitted) == sorted(
+        [(journal.alice.id, False), (journal.boris.id, False)])
+
+
+async def test_changed_grade_is_a_correction_keeping_the_old_value(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    async with db.transaction() as session:
+        await record_grades(session, school.school_id, [grade(journal.alice.id, 3, "j-1")],
+                            by=None, source=Source.CSV)
+    async with db.transaction() as session:
+        result = await record_grades(
+            session, school.school_id, [grade(journal.alice.id, 4, "j-1", comment="пересдача")],
+            by=None, source=Source.CSV)
+    assert (result.created, result.updated) == (0, 1)
+    async with db.session() as session:
+        stored = await session.scalar(select(Grade))
+    assert (stored.value, stored.previous_value, stored.corrected) == (4, 3, True)
+    assert stored.comment == "пересдача"
+    assert [(type(e), e.corrected) for e in emitted] == [(GradePosted, False), (GradePosted, True)]
+
+
+async def test_every_bad_item_is_reported_and_nothing_is_stored(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    batch = [
+        grade(journal.alice.id, 5, "ok-1"),
+        grade(journal.alice.id, 7, "bad-value"),
+        grade(999_999, 4, "bad-student"),
+        grade(journal.boris.id, 4, "bad-date", lesson_date=TODAY + dt.timedelta(days=2)),
+        grade(journal.boris.id, 4, "old-date", lesson_date=TODAY - dt.timedelta(days=800)),
+        grade(journal.boris.id, 4, "bad-class", class_name="5Б"),
+        grade(journal.boris.id, 4, "long", comment="х" * 501),
+        grade(journal.boris.id, 4, "ok-1"),
+        grade(journal.boris.id, 4, "web:forged"),
+    ]
+    with pytest.raises(JournalRejected) as caught:
+        async with db.transaction() as session:
+            await record_grades(session, school.school_id, batch,
+                                by=journal_token(school.school_id), source=Source.API)
+    found = {(e.index, e.field) for e in caught.value.errors}
+    assert found == {(1, "value"), (2, "student"), (3, "date"), (4, "date"), (5, "class"),
+                     (6, "comment"), (7, "source_id"), (8, "source_id")}
+    messages = {e.index: e.message for e in caught.value.errors}
+    assert "оценка 7" in messages[1] and "не найден" in messages[2]
+    assert "ещё не наступила" in messages[3]
+    assert await count(db, Grade) == 0
+    assert emitted == []
+
+
+async def test_students_of_another_school_are_unknown(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    other = await SchoolBuilder(db).start("Школа № 2", "school2")
+    with pytest.raises(JournalRejected) as caught:
+        async with db.transaction() as session:
+            await record_grades(session, other.school_id, [grade(journal.alice.id, 5, "x")],
+                                by=journal_token(other.school_id), source=Source.API)
+    assert [(e.index, e.field) for e in caught.value.errors] == [(0, "student")]
+    assert await count(db, Grade) == 0
+
+
+async def test_teacher_enters_only_in_own_class_and_subject(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    teacher = await school.principal(journal.teacher)
+    batch = [
+        grade(journal.alice.id, 5, "a"),
+        grade(journal.vera.id, 5, "b"),  # 5Б: not theirs
+        grade(journal.boris.id, 5, "c", subject="Физкультура"),  # not their subject
+    ]
+    with pytest.raises(JournalRejected) as caught:
+        async with db.transaction() as session:
+            await record_grades(session, school.school_id, batch, by=teacher,
+                                source=Source.API)
+    assert {(e.index, e.field) for e in caught.value.errors} == {(1, "class"), (2, "subject")}
+    async with db.transaction() as session:
+        result = await record_grades(session, school.school_id, batch[:1], by=teacher,
+                                     source=Source.API)
+    assert result.created == 1
+    async with db.session() as session:
+        assert (await session.scalar(select(Grade))).teacher_id == journal.teacher.id
+
+
+async def test_student_by_journal_id_and_class_name(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    item = GradeInput(student=StudentRef(external_id="S-1"), subject="Математика",
+                      lesson_date=YESTERDAY, value=4, source_id="ext", class_name="5а")
+    async with db.transaction() as session:
+        await record_grades(session, school.school_id, [item], by=None, source=Source.CSV)
+    async with db.session() as session:
+        stored = await session.scalar(select(Grade))
+    assert (stored.student_id, stored.class_id) == (journal.alice.id, journal.class_id)
+
+
+def mark(student_id: int, status: AttendanceStatus, source_id: str) -> AttendanceInput:
+    return AttendanceInput(student=StudentRef(person_id=student_id), lesson_date=YESTERDAY,
+                           status=status, source_id=source_id, subject="Математика",
+                           lesson_number=2)
+
+
+async def test_attendance_present_clears_an_earlier_mark_only(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    async with db.transaction() as session:
+        result = await record_attendance(
+            session, school.school_id,
+            [mark(journal.alice.id, AttendanceStatus.ABSENT, "m-1"),
+             mark(journal.boris.id, AttendanceStatus.PRESENT, "m-2")],
+            by=None, source=Source.CSV)
+    assert (result.created, result.unchanged) == (1, 1)
+    assert await count(db, Attendance) == 1  # "present" with nothing to clear stores nothing
+    async with db.transaction() as session:
+        result = await record_attendance(
+            session, school.school_id, [mark(journal.alice.id, AttendanceStatus.PRESENT, "m-1")],
+            by=None, source=Source.CSV)
+    assert result.updated == 1
+    async with db.session() as session:
+        stored = await session.scalar(select(Attendance))
+    assert (stored.status, stored.previous_status) == (
+        AttendanceStatus.PRESENT, AttendanceStatus.ABSENT)
+    assert [(type(e), e.corrected) for e in emitted] == [
+        (AttendanceMarked, False), (AttendanceMarked, True)]
+
+
+async def test_attendance_rejects_bad_lesson_number_and_batch_over_limit(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    bad = AttendanceInput(student=StudentRef(person_id=journal.alice.id), lesson_date=YESTERDAY,
+                          status=AttendanceStatus.LATE, source_id="m", lesson_number=15)
+    with pytest.raises(JournalRejected) as caught:
+        async with db.transaction() as session:
+            await record_attendance(session, school.school_id, [bad], by=None,
+                                    source=Source.CSV)
+    assert [e.field for e in caught.value.errors] == ["lesson"]
+    many = [mark(journal.alice.id, AttendanceStatus.LATE, f"m-{i}") for i in range(1001)]
+    with pytest.raises(JournalRejected):
+        async with db.transaction() as session:
+            await record_attendance(session, school.school_id, many, by=None,
+                                    source=Source.CSV)
+    assert await count(db, Attendance) == 0
+
+
+async def test_students_records_are_exported_and_erased_with_them(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    from hub.privacy import privacy_sources
+
+    [source] = [s for s in privacy_sources() if s.name == "journal"]
+    teacher = await school.principal(journal.teacher)
+    async with db.transaction() as session:
+        await record_grades(session, school.school_id, [grade(journal.alice.id, 4, "p-1"),
+                                                        grade(journal.boris.id, 5, "p-2")],
+                            by=teacher, source=Source.API)
+        await record_attendance(session, school.school_id,
+                                [mark(journal.alice.id, AttendanceStatus.SICK, "p-3")],
+                                by=teacher, source=Source.API)
+    async with db.session() as session:
+        exported = await source.export(session, journal.alice.id)
+    assert [g["value"] for g in exported["grades"]] == [4]
+    assert [m["status"] for m in exported["attendance"]] == ["sick"]
+
+    async with db.transaction() as session:
+        await source.erase(session, journal.alice.id)
+        await source.erase(session, journal.teacher.id)
+    async with db.session() as session:
+        left = [tuple(r) for r in await session.execute(select(Grade.student_id,
+                                                               Grade.teacher_id))]
+    assert left == [(journal.boris.id, None)]
+    assert await count(db, Attendance) == 0

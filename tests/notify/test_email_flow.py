@@ -1,0 +1,136 @@
+"""The done-when flows, end to end: a teacher's page in the browser, the embedded worker,
+the real e-mail channel, a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import update
+
+from hub.auth.access import TokenScope
+from hub.auth.tokens import issue_token
+from hub.config import Settings
+from hub.db import Database, utcnow
+from hub.notify.models import Delivery, DeliveryStatus
+from hub.notify.outbox import wake_workers
+from mail import wiring as mail_wiring
+from tests.notify.conftest import YESTERDAY, Family
+from tests.notify.waiting import eventually
+from tests.support.school import SchoolBuilder
+from tests.support.smtp import SmtpSink
+from tests.support.web import post_form, sign_in
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, smtp_sink: SmtpSink) -> Settings:
+    mail_wiring.subscribe_handlers()  # the e-mail channel, as the composition root does
+    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32,
+                    **smtp_sink.settings())
+
+
+def lesson(school: SchoolBuilder, **cells: str) -> dict[str, str]:
+    return {"class": str(school.classes["5А"].id), "subject": "Математика",
+            "date": YESTERDAY.isoformat(), **cells}
+
+
+async def test_teacher_marks_absence_and_the_parents_find_the_mail(
+    client: TestClient, school: SchoolBuilder, family: Family, smtp_sink: SmtpSink
+) -> None:
+    await sign_in(client, "teacher")
+    response = await post_form(client, "/journal", lesson(
+        school, **{f"att_{family.alice.id}": "absent", f"att_{family.boris.id}": "present"}))
+    assert response.status == 303, await response.text()
+
+    [message] = await smtp_sink.wait_for(1)
+    assert message.to == ["anna@example.test"]  # Pavel gave no consent; Boris was there
+    assert "отсутствовал(а)" in message.text and "Алиса" in message.text
+    assert message.html and message.header("List-Unsubscribe-Post")
+    assert smtp_sink.duplicates() == {}
+
+    # The teacher's page shows it delivered (once the worker has recorded it).
+    async def page() -> str:
+        return await (await client.get("/journal", params=lesson(school))).text()
+
+    assert await eventually(lambda: page(), lambda text: "доставлено 1, ждут 0" in text)
+
+
+async def test_parent_who_chose_the_digest_gets_one_message_with_everything(
+    client: TestClient, db: Database, school: SchoolBuilder, family: Family,
+    smtp_sink: SmtpSink,
+) -> None:
+    await sign_in(client, "anna")
+    response = await post_form(client, "/notifications/settings", {
+        "mode:grades:email": "digest", "mode:attendance:email": "digest",
+        "digest_at": "19:00",
+    })
+    assert response.status == 200
+
+    await sign_in(client, "teacher")
+    response = await post_form(client, "/journal", lesson(school, **{
+        f"att_{family.alice.id}": "absent", f"att_{family.boris.id}": "late",
+        f"grade_{family.boris.id}": "4",
+    }))
+    assert response.status == 303, await response.text()
+    assert smtp_sink.messages == []  # nothing until the digest time
+
+    async with db.transaction() as session:  # it is 19:00
+        await session.execute(update(Delivery).where(Delivery.digest_key.is_not(None))
+                              .values(due_at=utcnow() - dt.timedelta(seconds=1)))
+    await wake_workers()
+    [message] = await smtp_sink.wait_for(1)
+    assert message.to == ["anna@example.test"]
+    text = message.text
+    for expected in ("Алиса Смирнова", "Борис Смирнов", "отсутствовал(а)", "опоздал(а)",
+                     "Оценка 4"):
+        assert expected in text
+
+
+async def test_unknown_mailbox_is_recorded_as_failed_and_not_retried(
+    client: TestClient, db: Database, school: SchoolBuilder, family: Family,
+    smtp_sink: SmtpSink,
+) -> None:
+    smtp_sink.reject_recipient("anna@example.test")
+    await sign_in(client, "teacher")
+    await post_form(client, "/journal", lesson(school, **{f"att_{family.alice.id}": "absent"}))
+
+    async def status() -> DeliveryStatus:
+        async with db.session() as session:
+            return (await session.get_one(Delivery, 1)).status
+
+    assert await eventually(status, lambda value: value is DeliveryStatus.FAILED)
+    assert smtp_sink.messages == [] and smtp_sink.data_commands == 0
+    async with db.session() as session:
+        delivery = await session.get_one(Delivery, 1)
+    assert delivery.attempts == 1 and "550" in (delivery.last_error or "")
+
+
+async def test_the_same_api_batch_twice_is_mailed_once_and_a_correction_again(
+    client: TestClient, db: Database, school: SchoolBuilder, family: Family,
+    smtp_sink: SmtpSink,
+) -> None:
+    async with db.transaction() as session:
+        token = (await issue_token(session, school.school_id, "journal",
+                                   [TokenScope.JOURNAL])).secret
+    headers = {"Authorization": f"Bearer {token}"}
+    item = {"source_id": "j-77", "student_id": family.alice.id,
+            "date": YESTERDAY.isoformat(), "subject": "Математика", "value": 4}
+    for _ in range(2):
+        response = await client.post("/api/v1/grades", json={"items": [item]},
+                                     headers=headers)
+        assert response.status == 200, await response.text()
+    [message] = await smtp_sink.wait_for(1)
+    assert "Оценка 4" in message.text
+
+    response = await client.post("/api/v1/grades", json={"items": [{**item, "value": 5}]},
+                                 headers=headers)
+    assert response.status == 200
+    messages = await smtp_sink.wait_for(2)
+    assert "Исправлена оценка: 4 → 5" in messages[1].text
+    assert [m.to for m in messages] == [["anna@example.test"]] * 2
+    assert smtp_sink.duplicates() == {}

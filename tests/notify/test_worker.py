@@ -1,0 +1,247 @@
+"""The worker: claims, outcomes, retries with backoff, dead deliveries, leases, fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from hub.config import Settings
+from hub.db import Database, utcnow
+from hub.notify.addresses import set_address
+from hub.notify.channel import ChannelName
+from hub.notify.models import Delivery, DeliveryStatus
+from hub.notify.worker import Worker, WorkerConfig, backoff
+from tests.notify.conftest import Family, post_grade
+from tests.notify.doubles import RecordingChannel
+from tests.support.school import SchoolBuilder
+
+
+async def deliveries(db: Database) -> list[Delivery]:
+    async with db.session() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def make_due(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(update(Delivery).where(Delivery.status == DeliveryStatus.RETRY)
+                              .values(due_at=utcnow() - dt.timedelta(seconds=1)))
+
+
+async def test_sent_is_recorded_with_the_providers_id(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    assert await Worker(settings, db, {ChannelName.EMAIL: channel}).run_once() == 1
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT
+    assert delivery.provider_id == f"email-{delivery.id}"
+    assert delivery.attempts == 1 and delivery.sent_at is not None
+    assert delivery.claimed_by is None
+    # Nothing is sent twice.
+    assert await Worker(settings, db, {ChannelName.EMAIL: channel}).run_once() == 0
+    assert len(channel.sent) == 1
+
+
+async def test_temporary_failure_retries_later_then_succeeds(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel})
+    channel.fail_next(channel.temporary("451 4.3.0 try later"))
+    before = utcnow()
+    await worker.run_once()
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.RETRY
+    assert delivery.last_error == "451 4.3.0 try later"
+    # Backoff with jitter: between half and all of the base delay for the first retry.
+    base = worker.config.backoff_base
+    assert before + dt.timedelta(seconds=base / 2) <= delivery.due_at
+    assert delivery.due_at <= utcnow() + dt.timedelta(seconds=base)
+    assert await worker.run_once() == 0  # not due yet
+
+    await make_due(db)
+    await worker.run_once()
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT and delivery.attempts == 2
+    assert len(channel.sent) == 1
+
+
+async def test_servers_retry_after_is_respected(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    channel.fail_next(channel.temporary("429 too many", retry_after=600))
+    await Worker(settings, db, {ChannelName.EMAIL: channel}).run_once()
+    [delivery] = await deliveries(db)
+    wait = (delivery.due_at - utcnow()).total_seconds()
+    assert 590 < wait <= 600
+
+
+def test_backoff_grows_exponentially_and_is_capped() -> None:
+    config = WorkerConfig(backoff_base=10, backoff_cap=100)
+    for attempts, full in ((1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (12, 100)):
+        delays = {backoff(attempts, config) for _ in range(50)}
+        assert all(full / 2 <= d <= full for d in delays)
+        assert len(delays) > 1  # jittered
+
+
+async def test_after_max_attempts_the_delivery_is_dead_and_an_admin_can_retry(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel},
+                    config=WorkerConfig(max_attempts=3))
+    channel.fail_next(*(channel.temporary() for _ in range(3)))
+    for _ in range(3):
+        await make_due(db)
+        await worker.run_once()
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.DEAD and delivery.attempts == 3
+    await make_due(db)
+    assert await worker.run_once() == 0 and channel.sent == []
+
+
+async def test_permanent_failure_is_recorded_and_never_retried(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel})
+    channel.fail_next(channel.permanent("550 5.1.1 no such user"))
+    await worker.run_once()
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert delivery.last_error == "550 5.1.1 no such user" and delivery.attempts == 1
+    async with db.transaction() as session:
+        await session.execute(update(Delivery).values(due_at=utcnow() - dt.timedelta(days=1)))
+    assert await worker.run_once() == 0 and channel.sent == []
+
+
+async def test_blocked_bot_falls_back_to_email(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family
+) -> None:
+    async with db.transaction() as session:
+        await set_address(session, family.anna.id, ChannelName.TELEGRAM, "1001")
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    email, telegram = RecordingChannel(), RecordingChannel(ChannelName.TELEGRAM)
+    telegram.fail_next(telegram.permanent("403 bot was blocked", fallback=True))
+    worker = Worker(settings, db, {ChannelName.EMAIL: email, ChannelName.TELEGRAM: telegram})
+    while await worker.run_once():
+        pass
+    # The default sends grades by e-mail and Telegram both: after the block, e-mail still
+    # carries it once (no second e-mail for the same notification).
+    assert telegram.sent == [] and len(email.sent) == 1
+    rows = await deliveries(db)
+    assert sorted((d.channel.value, d.status.value) for d in rows) == [
+        ("email", "sent"), ("telegram", "failed")
+    ]
+
+    # With e-mail off for grades, the fallback creates the e-mail delivery.
+    from hub.notify.channel import NotificationKind
+    from hub.notify.preferences import Mode, set_mode
+    async with db.transaction() as session:
+        await set_mode(session, family.anna.id, NotificationKind.GRADES, ChannelName.EMAIL,
+                       Mode.OFF)
+    telegram.fail_next(telegram.permanent("403 bot was blocked", fallback=True))
+    await post_grade(db, school.school_id, family.alice, 4, "j-2")
+    while await worker.run_once():
+        pass
+    assert [e.items[0].title for e in email.sent][1:] == ["Оценка 4 по предмету «Математика»"]
+
+
+async def test_claim_of_a_dead_worker_is_taken_again_after_its_lease(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    first_channel, second_channel = RecordingChannel(), RecordingChannel()
+    dead = Worker(settings, db, {ChannelName.EMAIL: first_channel}, worker_id="dead",
+                  config=WorkerConfig(lease=30))
+    [claimed] = await dead.claim()  # ...and then the process is killed
+    other = Worker(settings, db, {ChannelName.EMAIL: second_channel}, worker_id="other")
+    assert await other.run_once() == 0  # the lease still holds
+
+    later = utcnow() + dt.timedelta(seconds=31)
+    [taken] = await other.claim(now=later)
+    assert taken.delivery_id == claimed.delivery_id and taken.attempts == 2
+    # The first worker wakes up late: its result must not overwrite the new claim.
+    await dead._deliver(claimed)
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENDING and delivery.claimed_by == "other"
+    await other._deliver(taken)
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT and delivery.claimed_by is None
+
+
+async def test_workers_side_by_side_send_each_message_once(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    for n in range(60):
+        await post_grade(db, school.school_id, family.alice, 2 + n % 4, f"j-{n}")
+    shared = RecordingChannel()
+    shared.delay = 0.002
+    config = WorkerConfig(batch_size=7, concurrency=2, poll_interval=0.05)
+    workers = [Worker(settings, db, {ChannelName.EMAIL: shared}, config=config)
+               for _ in range(3)]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+    await shared.wait_for(60, within=60)
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.gather(*tasks)
+    ids = [e.delivery_id for e in shared.sent]
+    assert len(ids) == len(set(ids)) == 60
+    assert all(d.status is DeliveryStatus.SENT for d in await deliveries(db))
+
+
+async def test_stopping_releases_claims_that_were_not_sent(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    for n in range(5):
+        await post_grade(db, school.school_id, family.alice, 5, f"j-{n}")
+    slow = RecordingChannel()
+    slow.delay = 0.3
+    worker = Worker(settings, db, {ChannelName.EMAIL: slow},
+                    config=WorkerConfig(concurrency=1, batch_size=5))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await slow.wait_for(1)
+    stop.set()
+    await task
+    rows = await deliveries(db)
+    sent = [d for d in rows if d.status is DeliveryStatus.SENT]
+    waiting = [d for d in rows if d.status is DeliveryStatus.PENDING]
+    assert len(sent) == len(slow.sent) >= 1 and len(sent) + len(waiting) == 5
+    assert all(d.claimed_by is None and d.attempts == 0 for d in waiting)
+    # Another worker takes them at once, without waiting for a lease.
+    rest = RecordingChannel()
+    assert await Worker(settings, db, {ChannelName.EMAIL: rest}).run_once() == len(waiting)
+
+
+async def test_delivery_summary_counts_delivered_waiting_and_failed_per_grade(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    from hub.journal import Grade
+    from hub.notify.summary import delivery_summary
+
+    second = await school.parent_of(family.alice, email="second@example.test")
+    assert second.id
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    async with db.session() as session:
+        grade_id = await session.scalar(select(Grade.id))
+        assert grade_id is not None
+        assert await delivery_summary(session, "grade", grade_id) == {
+            "delivered": 0, "waiting": 2, "failed": 0, "notified": 2}
+    channel = RecordingChannel()
+    channel.fail_next(channel.permanent())
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel})
+    while await worker.run_once():
+        pass
+    async with db.session() as session:
+        assert await delivery_summary(session, "grade", grade_id) == {
+            "delivered": 1, "waiting": 0, "failed": 1, "notified": 2}

@@ -13,7 +13,6 @@ import enum
 import sqlalchemy.dialects.postgresql  # noqa: F401  (registers to_tsvector's types)
 from sqlalchemy import (
     DDL,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, utcnow
+from hub.db import Base, str_enum, utcnow
 
 
 class Status(enum.StrEnum):
@@ -53,10 +52,6 @@ class SectionKind(enum.StrEnum):
     STAFF = "staff"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda c: [m.value for m in c])
-
 
 class Announcement(Base):
     __tablename__ = "announcements"
@@ -68,13 +63,13 @@ class Announcement(Base):
     title: Mapped[str] = mapped_column(String(200))
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+    audience: Mapped[Audience] = mapped_column(str_enum(Audience, "audience", length=16))
     class_target: Mapped[ClassTarget] = mapped_column(
-        _enum(ClassTarget, "class_target"), default=ClassTarget.BOTH
+        str_enum(ClassTarget, "class_target", length=16), default=ClassTarget.BOTH
     )
     pinned: Mapped[bool] = mapped_column(default=False)
     urgent: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[Status] = mapped_column(_enum(Status, "post_status"), index=True)
+    status: Mapped[Status] = mapped_column(str_enum(Status, "post_status", length=16), index=True)
     hidden: Mapped[bool] = mapped_column(default=False)
     # True when the detector held it: an undone decision puts it back in the queue.
     was_held: Mapped[bool] = mapped_column(default=False)
@@ -152,7 +147,7 @@ class Section(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     # "school", "staff" or "class:<id>": one section of each per school.
     key: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[SectionKind] = mapped_column(_enum(SectionKind, "section_kind"))
+    kind: Mapped[SectionKind] = mapped_column(str_enum(SectionKind, "section_kind", length=16))
     class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(100))
 
@@ -168,7 +163,7 @@ class Topic(Base):
     )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[Status] = mapped_column(_enum(Status, "post_status"))
+    status: Mapped[Status] = mapped_column(str_enum(Status, "post_status", length=16))
     hidden: Mapped[bool] = mapped_column(default=False)
     was_held: Mapped[bool] = mapped_column(default=False)
     reject_reason: Mapped[str | None] = mapped_column(String(1000))
@@ -202,7 +197,7 @@ class Post(Base):
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     is_opening: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[Status] = mapped_column(_enum(Status, "post_status"))
+    status: Mapped[Status] = mapped_column(str_enum(Status, "post_status", length=16))
     hidden: Mapped[bool] = mapped_column(default=False)
     was_held: Mapped[bool] = mapped_column(default=False)
     reject_reason: Mapped[str | None] = mapped_column(String(1000))

@@ -7,11 +7,12 @@ The same models and queries run on both.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -53,6 +54,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC)
+
+
+def str_enum(cls: type[enum.Enum], name: str, *, length: int = 32) -> Enum:
+    """An enum column stored as its values in a VARCHAR (no native type to migrate)."""
+    return Enum(cls, name=name, native_enum=False, length=length,
+                values_callable=lambda members: [m.value for m in members])
 
 
 class Base(DeclarativeBase):

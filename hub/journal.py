@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -41,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.auth.access import EVERYWHERE, Action, Principal, classes_for
-from hub.db import Base, utcnow
+from hub.db import Base, str_enum, utcnow
 from hub.events import AttendanceMarked, GradePosted, emit
 from hub.school import Enrolment, Person, SchoolClass, TeachingAssignment
 
@@ -95,10 +94,6 @@ STATUS_ALIASES: dict[str, AttendanceStatus] = {
 }
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32,
-                values_callable=lambda c: [m.value for m in c])
-
 
 class Grade(Base):
     __tablename__ = "grades"
@@ -121,7 +116,7 @@ class Grade(Base):
     work_type: Mapped[str | None] = mapped_column(String(MAX_WORK_TYPE))
     comment: Mapped[str | None] = mapped_column(String(MAX_COMMENT))
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    source: Mapped[Source] = mapped_column(_enum(Source, "journal_source"))
+    source: Mapped[Source] = mapped_column(str_enum(Source, "journal_source"))
     source_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -147,16 +142,18 @@ class Attendance(Base):
     # A subject, a lesson number, both, or neither (the whole day).
     subject: Mapped[str | None] = mapped_column(String(MAX_SUBJECT))
     lesson_number: Mapped[int | None]
-    status: Mapped[AttendanceStatus] = mapped_column(_enum(AttendanceStatus, "attendance_status"))
+    status: Mapped[AttendanceStatus] = mapped_column(
+        str_enum(AttendanceStatus, "attendance_status")
+    )
     comment: Mapped[str | None] = mapped_column(String(MAX_COMMENT))
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    source: Mapped[Source] = mapped_column(_enum(Source, "journal_source"))
+    source: Mapped[Source] = mapped_column(str_enum(Source, "journal_source"))
     source_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     corrected: Mapped[bool] = mapped_column(default=False)
     previous_status: Mapped[AttendanceStatus | None] = mapped_column(
-        _enum(AttendanceStatus, "attendance_status")
+        str_enum(AttendanceStatus, "attendance_status")
     )
 
 

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
-    Enum,
     ForeignKey,
     String,
     UniqueConstraint,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.db import Base, utcnow
+from hub.db import Base, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -62,14 +61,6 @@ CONSENT_TITLES: dict[ConsentPurpose, str] = {
     ConsentPurpose.PROCESSING: "обработка персональных данных",
     ConsentPurpose.NOTIFICATIONS: "уведомления по e-mail и в мессенджерах",
 }
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, values_callable=_values)
-
-
-def _values(cls: type[enum.Enum]) -> list[str]:
-    return [member.value for member in cls]
 
 
 class School(Base):
@@ -119,7 +110,7 @@ class RoleGrant(Base):
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), primary_key=True)
 
     person: Mapped[Person] = relationship(back_populates="role_grants")
 
@@ -175,7 +166,7 @@ class Consent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[ConsentPurpose] = mapped_column(_enum(ConsentPurpose, "consent_purpose"))
+    purpose: Mapped[ConsentPurpose] = mapped_column(str_enum(ConsentPurpose, "consent_purpose"))
     # The person themselves, or a guardian giving it for a child.
     given_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     given_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -84,9 +84,12 @@ class _TokenInfo:
     count: int
     single: str  # the letter, if the token is a single letter (for х у й runs)
     flag: bool  # a lexicon hit: the message needs the full (slow) path
+    code: str = "."  # "h" a lexicon hit, "s" a single letter, "." otherwise (for the fast path)
 
 
 _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
+_code_of = attrgetter("code")
+_MARKED_RE = re.compile("[hs]")
 _weight_of = attrgetter("weight")
 _count_of = attrgetter("count")
 _flag_of = attrgetter("flag")
@@ -94,8 +97,6 @@ _single_of = attrgetter("single")
 _first = itemgetter(0)
 _second = itemgetter(1)
 _findall = TOKEN_RE.findall
-# Three or more single letters in a row, apart (х у й, х.у.й): the slow path looks closer.
-_SPACED_RE = re.compile(r"\b[^\W\d_]\b(?:[\W_]{1,4}\b[^\W\d_]\b){2,}")
 _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
@@ -140,9 +141,11 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
                 hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), latin,
                                       True))
         return main, hit
-    if any(map(lexicon.is_exception, forms.variants)):
+    if lexicon.is_exception(main):
         return main, None
     for v in forms.variants:
+        if v != main and lexicon.is_exception(v):
+            continue  # небу is clean, but неебу read as небу is not
         if "*" in v:
             canon = lexicon.match_masked(v)
             if canon is not None:
@@ -156,6 +159,11 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
     return main, hit
 
 
+def _capitalised(raw: str) -> bool:
+    """Capitalised, not all caps: in a school mostly a name (Дауна in синдром Дауна)."""
+    return raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper())
+
+
 def _model_words(raw: str, words: tuple[str, ...], hit: _Hit | None) -> tuple[str, ...]:
     """The words the statistical model reads. Left out: everyday look-alikes (рубля,
     сукно: the lexicon knows they are clean), words whose abuse depends on context (тупой
@@ -164,7 +172,7 @@ def _model_words(raw: str, words: tuple[str, ...], hit: _Hit | None) -> tuple[st
     if hit is not None and not hit.rule.strong:
         return ()
     if hit is None:
-        if raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper()):
+        if _capitalised(raw):
             return tuple(w for w in words if w in lexicon.ADDRESS_WORDS)
         return tuple(w for w in words if not lexicon.is_exception(w))
     return words
@@ -252,7 +260,8 @@ class Detector:
                 count += dn
         single = words[0] if len(words) == 1 and len(words[0]) == 1 and words[0].isalpha() \
             else ""
-        return _TokenInfo(words, model_words, hit, weight, count, single, hit is not None)
+        code = "h" if hit is not None else ("s" if single else ".")
+        return _TokenInfo(words, model_words, hit, weight, count, single, hit is not None, code)
 
     def _info(self, raw: str) -> _TokenInfo:
         info = self._cache.get(raw)
@@ -269,16 +278,20 @@ class Detector:
         """Judge a message (and its title, if any). Spans refer to ``text``; findings in
         the title get negative-free spans relative to the title and rule prefixed
         ``title:``."""
+        pre: tuple[list[str], list[_TokenInfo]] | None = None
         if not title and self._watched_re is None:
-            fast = self._fast(text)
+            raws = _findall(text)
+            infos = self._infos(raws)
+            fast = self._fast(raws, infos)
             if fast is not None:
                 return fast
+            pre = (raws, infos)
         reasons: list[Reason] = []
         model_score = 0.0
         for src, prefix in ((title, "title:"), (text, "")):
             if not src:
                 continue
-            p, found = self._scan(src, prefix)
+            p, found = self._scan(src, prefix, pre if src is text else None)
             model_score = max(model_score, p)
             reasons.extend(found)
         model_holds = any(r.rule.endswith("model") for r in reasons)
@@ -313,11 +326,11 @@ class Detector:
             infos = [i if i is not None else info_of(t) for i, t in zip(infos, toks, strict=True)]
         return infos
 
-    def _fast(self, text: str) -> Verdict | None:
-        """The common case, a clean message, at C speed: None if it needs a closer look."""
-        toks = _findall(text)
-        infos = self._infos(toks)
-        if any(map(_flag_of, infos)) or _SPACED_RE.search(text) is not None:
+    def _fast(self, toks: list[str], infos: list[_TokenInfo]) -> Verdict | None:
+        """The common case, a clean message, at C speed: None if it needs a closer look
+        (a lexicon hit, or three single letters in a row: х у й)."""
+        codes = "".join(map(_code_of, infos))
+        if "h" in codes or "sss" in codes:
             return None
         p = 0.0
         if self.model is not None:
@@ -326,23 +339,34 @@ class Detector:
                 return None
         return Verdict(Action.ALLOW, round(p, 4), frozenset(), (), round(p, 4))
 
-    def _scan(self, text: str, prefix: str) -> tuple[float, list[Reason]]:
+    def _scan(self, text: str, prefix: str,
+              pre: tuple[list[str], list[_TokenInfo]] | None = None,
+              ) -> tuple[float, list[Reason]]:
         """The full pass. Token analysis is the cached, C-level part (findall + dict
         look-ups); the Python loop below visits only the tokens that need a decision
         (lexicon hits and single letters of spaced-out words)."""
         reasons: list[Reason] = []
-        raws = _findall(text)
-        infos = self._infos(raws)
-        marked = [i for i, f, c in zip(range(len(infos)), map(_flag_of, infos),
-                                       map(_single_of, infos), strict=True) if f or c]
+        if pre is None:
+            raws = _findall(text)
+            infos = self._infos(raws)
+        else:
+            raws, infos = pre
+        codes = "".join(map(_code_of, infos))
+        marked = [m.start() for m in _MARKED_RE.finditer(codes)]
         p = 0.0
         if self.model is not None and any(map(_count_of, infos)):
             p = self._model_p(infos)
         model_holds = p >= self.hold_threshold and len(raws) >= MODEL_MIN_WORDS
-        spans: list[tuple[int, int]] = []
+        toks: list[tuple[int, int, _TokenInfo]] = []
         if marked or model_holds or self._watched_re is not None:
-            spans = [m.span() for m in TOKEN_RE.finditer(text)]
-        toks = list(zip(map(_first, spans), map(_second, spans), infos, strict=False))
+            # Each token starts with a word character and the gaps between tokens hold
+            # none, so the next occurrence of a token's text is where it was found.
+            find = text.find
+            pos = 0
+            for raw, info in zip(raws, infos, strict=True):
+                s = find(raw, pos)
+                pos = s + len(raw)
+                toks.append((s, pos, info))
         run: list[tuple[int, int, str]] = []
         last = -2
         weak_p = p if self.model is not None else -1.0
@@ -364,10 +388,11 @@ class Detector:
             if innocent and i > 0 and innocent.intersection(toks[i - 1][2].words):
                 continue
             if not hit.rule.strong:
-                if hit.rule.category is Category.THREAT:
-                    phrases = True
+                phrases = True
                 if hit.rule.phrase_only or not (
-                        weak_p >= self.weak_threshold or self._aimed(toks, i)
+                        (hit.rule.model_ok and weak_p >= self.weak_threshold
+                         and not _capitalised(raws[i]))
+                        or self._aimed(toks, i)
                         or self._paired(toks, i) or self._vocative(text, toks, i)):
                     continue
             reasons.append(Reason(s, e, raws[i], hit.form,

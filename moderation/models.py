@@ -9,7 +9,6 @@ from sqlalchemy import (
     DDL,
     JSON,
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, utcnow
+from hub.db import Base, str_enum, utcnow
 
 
 class ItemStatus(enum.StrEnum):
@@ -42,10 +41,6 @@ class SanctionKind(enum.StrEnum):
     MUTE = "mute"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda c: [m.value for m in c],
-                native_enum=False, length=16)
-
 
 class ReviewItem(Base):
     """One announcement, topic or post waiting for (or decided by) a moderator."""
@@ -63,8 +58,8 @@ class ReviewItem(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "review_status"))
-    source: Mapped[ItemSource] = mapped_column(_enum(ItemSource, "review_source"))
+    status: Mapped[ItemStatus] = mapped_column(str_enum(ItemStatus, "review_status", length=16))
+    source: Mapped[ItemSource] = mapped_column(str_enum(ItemSource, "review_source", length=16))
     # The detector's findings, for highlighting: {"action", "score", "categories", "reasons"}.
     verdict: Mapped[dict | None] = mapped_column(JSON)
     # Where it is, copied from the target when queued: the queue's section filter.
@@ -142,7 +137,7 @@ class Sanction(Base):
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[SanctionKind] = mapped_column(_enum(SanctionKind, "sanction_kind"))
+    kind: Mapped[SanctionKind] = mapped_column(str_enum(SanctionKind, "sanction_kind", length=16))
     until: Mapped[dt.datetime | None]  # mutes only
     reason: Mapped[str] = mapped_column(String(500))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Enum, ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, utcnow
+from hub.db import Base, str_enum, utcnow
 from hub.notify.channel import ChannelName
 from hub.school import Person
 
@@ -25,8 +25,7 @@ class ContactAddress(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
     channel: Mapped[ChannelName] = mapped_column(
-        Enum(ChannelName, name="channel_name", native_enum=False, length=32,
-             values_callable=lambda c: [m.value for m in c]),
+        str_enum(ChannelName, "channel_name"),
         primary_key=True,
     )
     address: Mapped[str] = mapped_column(String(254), index=True)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_session
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
 
 from hub.events import Event
@@ -48,6 +48,8 @@ def _before_commit(sync_session: Session) -> None:
     await_only(run_pending(session))
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _after_rollback(sync_session: Session) -> None:
-    sync_session.info.pop(_KEY, None)
+@sa_event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(sync_session: Session, transaction: SessionTransaction) -> None:
+    # Rolled back or closed without a commit: what was noted goes with it.
+    if transaction.parent is None:
+        sync_session.info.pop(_KEY, None)

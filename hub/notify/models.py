@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, utcnow
+from hub.db import Base, str_enum, utcnow
 from hub.notify.channel import ChannelName, NotificationKind
 
 
@@ -40,10 +40,6 @@ WAITING = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRY)
 FAILED = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32,
-                values_callable=lambda c: [m.value for m in c])
-
 
 class Notification(Base):
     """What one person is told; also their entry in the in-app list."""
@@ -57,7 +53,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind, "notification_kind"))
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, "notification_kind"))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(500))  # a path inside the hub
@@ -89,13 +85,13 @@ class Delivery(Base):
     notification_id: Mapped[int | None] = mapped_column(
         ForeignKey("notifications.id", ondelete="CASCADE"), index=True
     )
-    channel: Mapped[ChannelName] = mapped_column(_enum(ChannelName, "channel_name"))
+    channel: Mapped[ChannelName] = mapped_column(str_enum(ChannelName, "channel_name"))
     # The kind of an instant delivery; None for a digest (it mixes kinds).
     kind: Mapped[NotificationKind | None] = mapped_column(
-        _enum(NotificationKind, "notification_kind")
+        str_enum(NotificationKind, "notification_kind")
     )
     status: Mapped[DeliveryStatus] = mapped_column(
-        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
     )
     due_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(default=0)

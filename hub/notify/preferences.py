@@ -8,11 +8,11 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import Enum, ForeignKey, select
+from sqlalchemy import ForeignKey, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base
+from hub.db import Base, str_enum
 from hub.notify.channel import ChannelName, NotificationKind
 
 
@@ -41,10 +41,6 @@ DEFAULT_QUIET = (dt.time(21, 0), dt.time(7, 0))
 DEFAULT_DIGEST_AT = dt.time(19, 0)
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32,
-                values_callable=lambda c: [m.value for m in c])
-
 
 class ChannelPreference(Base):
     __tablename__ = "notification_preferences"
@@ -53,12 +49,12 @@ class ChannelPreference(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[NotificationKind] = mapped_column(
-        _enum(NotificationKind, "notification_kind"), primary_key=True
+        str_enum(NotificationKind, "notification_kind"), primary_key=True
     )
     channel: Mapped[ChannelName] = mapped_column(
-        _enum(ChannelName, "channel_name"), primary_key=True
+        str_enum(ChannelName, "channel_name"), primary_key=True
     )
-    mode: Mapped[Mode] = mapped_column(_enum(Mode, "notification_mode"))
+    mode: Mapped[Mode] = mapped_column(str_enum(Mode, "notification_mode"))
 
 
 class DeliverySchedule(Base):

@@ -44,5 +44,10 @@ async def live(request: web.Request) -> web.StreamResponse:
                 channel, note = await asyncio.wait_for(anext(iterator), KEEPALIVE_SECONDS)
             except TimeoutError:
                 continue
-            await stream.send(json.dumps({"channel": channel.removeprefix("hub:live:"), **note}))
+            try:
+                await stream.send(
+                    json.dumps({"channel": channel.removeprefix("hub:live:"), **note})
+                )
+            except (ConnectionResetError, RuntimeError):
+                break  # the page was closed
     return stream

@@ -17,7 +17,9 @@ from tests.support.services import need_postgres
 
 def _differences(connection: Connection) -> list[object]:
     load_models()
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": migrate.include_name}
+    )
     return compare_metadata(context, Base.metadata)
 
 

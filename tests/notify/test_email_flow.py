@@ -134,3 +134,28 @@ async def test_the_same_api_batch_twice_is_mailed_once_and_a_correction_again(
     assert "Исправлена оценка: 4 → 5" in messages[1].text
     assert [m.to for m in messages] == [["anna@example.test"]] * 2
     assert smtp_sink.duplicates() == {}
+
+
+async def test_smtp_server_down_then_back_delivers_once(
+    client: TestClient, db: Database, school: SchoolBuilder, family: Family,
+    smtp_sink: SmtpSink,
+) -> None:
+    await smtp_sink.stop()
+    await sign_in(client, "teacher")
+    await post_form(client, "/journal", lesson(school, **{f"att_{family.alice.id}": "absent"}))
+
+    async def delivery() -> Delivery:
+        async with db.session() as session:
+            return await session.get_one(Delivery, 1)
+
+    assert await eventually(delivery, lambda d: d.status is DeliveryStatus.RETRY)
+    assert "unreachable" in ((await delivery()).last_error or "")
+
+    await smtp_sink.start()  # the server is back; the retry time comes
+    async with db.transaction() as session:
+        await session.execute(update(Delivery).values(due_at=utcnow()))
+    await wake_workers()
+    [message] = await smtp_sink.wait_for(1)
+    assert message.to == ["anna@example.test"]
+    assert await eventually(delivery, lambda d: d.status is DeliveryStatus.SENT)
+    assert (await delivery()).attempts == 2 and len(smtp_sink.messages) == 1

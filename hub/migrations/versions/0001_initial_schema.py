@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 14:40:01.586251
+Create Date: 2026-11-28 15:49:30.645957
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import hub.db
+
 
 revision = '0001'
 down_revision = None
@@ -29,6 +30,25 @@ def upgrade() -> None:
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_failures_login'), ['login'], unique=False)
 
+    op.create_table('moderation_audit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=True),
+    sa.Column('target_id', sa.Integer(), nullable=True),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('text_before', sa.Text(), nullable=True),
+    sa.Column('text_after', sa.Text(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('at', hub.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_audit'))
+    )
+    with op.batch_alter_table('moderation_audit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_moderation_audit_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('ix_moderation_audit_school_at', ['school_id', 'at'], unique=False)
+
     op.create_table('schools',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=300), nullable=False),
@@ -37,6 +57,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_schools')),
     sa.UniqueConstraint('slug', name=op.f('uq_schools_slug'))
     )
+    op.create_table('telegram_poll_leases',
+    sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('holder', sa.String(length=64), nullable=False),
+    sa.Column('lease_until', hub.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('bot_id', name=op.f('pk_telegram_poll_leases'))
+    )
+    op.create_table('telegram_updates',
+    sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('received_at', hub.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('bot_id', 'update_id', name=op.f('pk_telegram_updates'))
+    )
+    with op.batch_alter_table('telegram_updates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_telegram_updates_received_at'), ['received_at'], unique=False)
+
     op.create_table('classes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -66,6 +101,12 @@ def upgrade() -> None:
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_people_school_id'), ['school_id'], unique=False)
 
+    op.create_table('watched_words_versions',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('stamp', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_watched_words_versions_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('school_id', name=op.f('pk_watched_words_versions'))
+    )
     op.create_table('accounts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -80,6 +121,38 @@ def upgrade() -> None:
     sa.UniqueConstraint('login', name=op.f('uq_accounts_login')),
     sa.UniqueConstraint('person_id', name=op.f('uq_accounts_person_id'))
     )
+    op.create_table('announcements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body_source', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('audience', sa.Enum('school', 'staff', 'parents', 'classes', name='audience', native_enum=False, length=16), nullable=False),
+    sa.Column('class_target', sa.Enum('parents', 'students', 'both', name='class_target', native_enum=False, length=16), nullable=False),
+    sa.Column('pinned', sa.Boolean(), nullable=False),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('published', 'held', 'rejected', name='post_status', native_enum=False, length=16), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('was_held', sa.Boolean(), nullable=False),
+    sa.Column('reject_reason', sa.String(length=1000), nullable=True),
+    sa.Column('publish_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('announced_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('deleted_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('edited_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('form_token', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['people.id'], name=op.f('fk_announcements_author_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_announcements_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_announcements')),
+    sa.UniqueConstraint('author_id', 'form_token', name=op.f('uq_announcements_author_id_form_token'))
+    )
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcements_publish_at'), ['publish_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcements_school_id'), ['school_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcements_status'), ['status'], unique=False)
+
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -98,6 +171,35 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_school_id'), ['school_id'], unique=False)
 
+    op.create_table('attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=True),
+    sa.Column('lesson_date', sa.Date(), nullable=False),
+    sa.Column('subject', sa.String(length=100), nullable=True),
+    sa.Column('lesson_number', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('absent', 'late', 'sick', 'excused', 'present', name='attendance_status', native_enum=False, length=32), nullable=False),
+    sa.Column('comment', sa.String(length=500), nullable=True),
+    sa.Column('teacher_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.Enum('web', 'api', 'csv', name='journal_source', native_enum=False, length=32), nullable=False),
+    sa.Column('source_id', sa.String(length=200), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('corrected', sa.Boolean(), nullable=False),
+    sa.Column('previous_status', sa.Enum('absent', 'late', 'sick', 'excused', 'present', name='attendance_status', native_enum=False, length=32), nullable=True),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_attendance_class_id_classes'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_attendance_school_id_schools')),
+    sa.ForeignKeyConstraint(['student_id'], ['people.id'], name=op.f('fk_attendance_student_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['teacher_id'], ['people.id'], name=op.f('fk_attendance_teacher_id_people'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    sa.UniqueConstraint('school_id', 'source_id', name=op.f('uq_attendance_school_id_source_id'))
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_class_id'), ['class_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendance_school_id'), ['school_id'], unique=False)
+        batch_op.create_index('ix_attendance_student_date', ['student_id', 'lesson_date'], unique=False)
+
     op.create_table('consents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -114,6 +216,19 @@ def upgrade() -> None:
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consents_person_id'), ['person_id'], unique=False)
 
+    op.create_table('contact_addresses',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'telegram', 'in_app', name='channel_name', native_enum=False, length=32), nullable=False),
+    sa.Column('address', sa.String(length=254), nullable=False),
+    sa.Column('updated_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('disabled_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_contact_addresses_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('person_id', 'channel', name=op.f('pk_contact_addresses'))
+    )
+    with op.batch_alter_table('contact_addresses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contact_addresses_address'), ['address'], unique=False)
+
     op.create_table('enrolments',
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('class_id', sa.Integer(), nullable=False),
@@ -124,6 +239,51 @@ def upgrade() -> None:
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enrolments_class_id'), ['class_id'], unique=False)
 
+    op.create_table('forum_sections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.Enum('school', 'class', 'staff', name='section_kind', native_enum=False, length=16), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_forum_sections_class_id_classes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_forum_sections_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forum_sections')),
+    sa.UniqueConstraint('school_id', 'key', name=op.f('uq_forum_sections_school_id_key'))
+    )
+    with op.batch_alter_table('forum_sections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_forum_sections_school_id'), ['school_id'], unique=False)
+
+    op.create_table('grades',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=100), nullable=False),
+    sa.Column('lesson_date', sa.Date(), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.Column('work_type', sa.String(length=100), nullable=True),
+    sa.Column('comment', sa.String(length=500), nullable=True),
+    sa.Column('teacher_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.Enum('web', 'api', 'csv', name='journal_source', native_enum=False, length=32), nullable=False),
+    sa.Column('source_id', sa.String(length=200), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('corrected', sa.Boolean(), nullable=False),
+    sa.Column('previous_value', sa.Integer(), nullable=True),
+    sa.CheckConstraint('value BETWEEN 2 AND 5', name=op.f('ck_grades_value_range')),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_grades_class_id_classes'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_grades_school_id_schools')),
+    sa.ForeignKeyConstraint(['student_id'], ['people.id'], name=op.f('fk_grades_student_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['teacher_id'], ['people.id'], name=op.f('fk_grades_teacher_id_people'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grades')),
+    sa.UniqueConstraint('school_id', 'source_id', name=op.f('uq_grades_school_id_source_id'))
+    )
+    with op.batch_alter_table('grades', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_grades_class_id'), ['class_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_grades_school_id'), ['school_id'], unique=False)
+        batch_op.create_index('ix_grades_student_date', ['student_id', 'lesson_date'], unique=False)
+
     op.create_table('guardianships',
     sa.Column('parent_id', sa.Integer(), nullable=False),
     sa.Column('child_id', sa.Integer(), nullable=False),
@@ -133,6 +293,100 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('guardianships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_guardianships_child_id'), ['child_id'], unique=False)
+
+    op.create_table('mail_mailbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.String(length=255), nullable=False),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('text_body', sa.Text(), nullable=False),
+    sa.Column('html_body', sa.Text(), nullable=False),
+    sa.Column('headers', sa.Text(), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_mail_mailbox_person_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_mail_mailbox_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_mailbox')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_mail_mailbox_message_id'))
+    )
+    with op.batch_alter_table('mail_mailbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mail_mailbox_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_mailbox_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_mailbox_school_id'), ['school_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_mailbox_to_address'), ['to_address'], unique=False)
+
+    op.create_table('notification_preferences',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('grades', 'attendance', 'announcements', 'forum_replies', 'moderation', name='notification_kind', native_enum=False, length=32), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'telegram', 'in_app', name='channel_name', native_enum=False, length=32), nullable=False),
+    sa.Column('mode', sa.Enum('off', 'instant', 'digest', name='notification_mode', native_enum=False, length=32), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_notification_preferences_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('person_id', 'kind', 'channel', name=op.f('pk_notification_preferences'))
+    )
+    op.create_table('notification_schedules',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('quiet_start', sa.Time(), nullable=True),
+    sa.Column('quiet_end', sa.Time(), nullable=True),
+    sa.Column('digest_at', sa.Time(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_notification_schedules_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('person_id', name=op.f('pk_notification_schedules'))
+    )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('grades', 'attendance', 'announcements', 'forum_replies', 'moderation', name='notification_kind', native_enum=False, length=32), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=True),
+    sa.Column('child_id', sa.Integer(), nullable=True),
+    sa.Column('source_kind', sa.String(length=32), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('read_at', hub.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['child_id'], ['people.id'], name=op.f('fk_notifications_child_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_notifications_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_notifications_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_child_id'), ['child_id'], unique=False)
+        batch_op.create_index('ix_notifications_person_created', ['person_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_notifications_source', ['source_kind', 'source_id'], unique=False)
+
+    op.create_table('review_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', name='review_status', native_enum=False, length=16), nullable=False),
+    sa.Column('source', sa.Enum('detector', 'report', 'watched', name='review_source', native_enum=False, length=16), nullable=False),
+    sa.Column('verdict', sa.JSON(), nullable=True),
+    sa.Column('section', sa.String(length=64), nullable=False),
+    sa.Column('place', sa.String(length=300), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=True),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('claimed_by_id', sa.Integer(), nullable=True),
+    sa.Column('claimed_until', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('queued_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['people.id'], name=op.f('fk_review_items_author_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['claimed_by_id'], ['people.id'], name=op.f('fk_review_items_claimed_by_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['people.id'], name=op.f('fk_review_items_decided_by_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_review_items_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_items')),
+    sa.UniqueConstraint('kind', 'target_id', name=op.f('uq_review_items_kind_target_id'))
+    )
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_items_author_id'), ['author_id'], unique=False)
+        batch_op.create_index('ix_review_items_queue', ['school_id', 'status', 'queued_at'], unique=False)
 
     op.create_table('role_grants',
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -151,6 +405,136 @@ def upgrade() -> None:
     with op.batch_alter_table('teaching_assignments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_teaching_assignments_class_id'), ['class_id'], unique=False)
 
+    op.create_table('telegram_link_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('used_at', hub.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_telegram_link_codes_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_telegram_link_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_telegram_link_codes_code_hash'))
+    )
+    with op.batch_alter_table('telegram_link_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_telegram_link_codes_person_id'), ['person_id'], unique=False)
+
+    op.create_table('watched_words',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('pattern', sa.String(length=100), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_watched_words_created_by_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_watched_words_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_watched_words')),
+    sa.UniqueConstraint('school_id', 'pattern', name=op.f('uq_watched_words_school_id_pattern'))
+    )
+    op.create_table('acknowledgements',
+    sa.Column('announcement_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['announcement_id'], ['announcements.id'], name=op.f('fk_acknowledgements_announcement_id_announcements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_acknowledgements_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('announcement_id', 'person_id', name=op.f('pk_acknowledgements'))
+    )
+    with op.batch_alter_table('acknowledgements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_acknowledgements_person_id'), ['person_id'], unique=False)
+
+    op.create_table('announcement_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('announcement_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['announcement_id'], ['announcements.id'], name=op.f('fk_announcement_attachments_announcement_id_announcements'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_announcement_attachments')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_announcement_attachments_stored_name'))
+    )
+    with op.batch_alter_table('announcement_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcement_attachments_announcement_id'), ['announcement_id'], unique=False)
+
+    op.create_table('announcement_classes',
+    sa.Column('announcement_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['announcement_id'], ['announcements.id'], name=op.f('fk_announcement_classes_announcement_id_announcements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_announcement_classes_class_id_classes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('announcement_id', 'class_id', name=op.f('pk_announcement_classes'))
+    )
+    with op.batch_alter_table('announcement_classes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcement_classes_class_id'), ['class_id'], unique=False)
+
+    op.create_table('announcement_revisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('announcement_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body_source', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('edited_by_id', sa.Integer(), nullable=True),
+    sa.Column('replaced_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['announcement_id'], ['announcements.id'], name=op.f('fk_announcement_revisions_announcement_id_announcements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['edited_by_id'], ['people.id'], name=op.f('fk_announcement_revisions_edited_by_id_people'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_announcement_revisions'))
+    )
+    with op.batch_alter_table('announcement_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcement_revisions_announcement_id'), ['announcement_id'], unique=False)
+
+    op.create_table('deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.Enum('email', 'telegram', 'in_app', name='channel_name', native_enum=False, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('grades', 'attendance', 'announcements', 'forum_replies', 'moderation', name='notification_kind', native_enum=False, length=32), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'retry', 'failed', 'dead', name='delivery_status', native_enum=False, length=32), nullable=False),
+    sa.Column('due_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('lease_until', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('provider_id', sa.String(length=300), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('digest_key', sa.String(length=100), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', hub.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_deliveries_notification_id_notifications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_deliveries_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_deliveries_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
+    sa.UniqueConstraint('digest_key', name=op.f('uq_deliveries_digest_key'))
+    )
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliveries_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_deliveries_school_created', ['school_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_deliveries_status_due', ['status', 'due_at'], unique=False)
+
+    op.create_table('forum_topics',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.Enum('published', 'held', 'rejected', name='post_status', native_enum=False, length=16), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('was_held', sa.Boolean(), nullable=False),
+    sa.Column('reject_reason', sa.String(length=1000), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('last_post_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('form_token', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['people.id'], name=op.f('fk_forum_topics_author_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_forum_topics_school_id_schools')),
+    sa.ForeignKeyConstraint(['section_id'], ['forum_sections.id'], name=op.f('fk_forum_topics_section_id_forum_sections'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forum_topics')),
+    sa.UniqueConstraint('author_id', 'form_token', name=op.f('uq_forum_topics_author_id_form_token'))
+    )
+    with op.batch_alter_table('forum_topics', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_forum_topics_last_post_at'), ['last_post_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_forum_topics_school_id'), ['school_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_forum_topics_section_id'), ['section_id'], unique=False)
+
     op.create_table('invitations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -165,6 +549,40 @@ def upgrade() -> None:
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_account_id'), ['account_id'], unique=False)
 
+    op.create_table('review_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('reporter_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['review_items.id'], name=op.f('fk_review_reports_item_id_review_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reporter_id'], ['people.id'], name=op.f('fk_review_reports_reporter_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_reports')),
+    sa.UniqueConstraint('item_id', 'reporter_id', name=op.f('uq_review_reports_item_id_reporter_id'))
+    )
+    with op.batch_alter_table('review_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_reports_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_reports_reporter_id'), ['reporter_id'], unique=False)
+
+    op.create_table('sanctions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('warn', 'mute', name='sanction_kind', native_enum=False, length=16), nullable=False),
+    sa.Column('until', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['people.id'], name=op.f('fk_sanctions_by_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['item_id'], ['review_items.id'], name=op.f('fk_sanctions_item_id_review_items'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_sanctions_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_sanctions_school_id_schools'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sanctions'))
+    )
+    with op.batch_alter_table('sanctions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sanctions_person_id'), ['person_id'], unique=False)
+
     op.create_table('web_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -177,42 +595,247 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_web_sessions_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_web_sessions_expires_at'), ['expires_at'], unique=False)
 
+    op.create_table('digest_entries',
+    sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_digest_entries_delivery_id_deliveries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_digest_entries_notification_id_notifications'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('delivery_id', 'notification_id', name=op.f('pk_digest_entries'))
+    )
+    with op.batch_alter_table('digest_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_digest_entries_notification_id'), ['notification_id'], unique=False)
+
+    op.create_table('forum_posts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('quote_of_id', sa.Integer(), nullable=True),
+    sa.Column('body_source', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('is_opening', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('published', 'held', 'rejected', name='post_status', native_enum=False, length=16), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('was_held', sa.Boolean(), nullable=False),
+    sa.Column('reject_reason', sa.String(length=1000), nullable=True),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.Column('edited_at', hub.db.UTCDateTime(), nullable=True),
+    sa.Column('form_token', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['people.id'], name=op.f('fk_forum_posts_author_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['quote_of_id'], ['forum_posts.id'], name=op.f('fk_forum_posts_quote_of_id_forum_posts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_forum_posts_school_id_schools')),
+    sa.ForeignKeyConstraint(['topic_id'], ['forum_topics.id'], name=op.f('fk_forum_posts_topic_id_forum_topics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forum_posts')),
+    sa.UniqueConstraint('author_id', 'form_token', name=op.f('uq_forum_posts_author_id_form_token'))
+    )
+    with op.batch_alter_table('forum_posts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_forum_posts_school_id'), ['school_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_forum_posts_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('forum_subscriptions',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', hub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_forum_subscriptions_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['forum_topics.id'], name=op.f('fk_forum_subscriptions_topic_id_forum_topics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('person_id', 'topic_id', name=op.f('pk_forum_subscriptions'))
+    )
+    with op.batch_alter_table('forum_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_forum_subscriptions_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('forum_topic_reads',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('last_post_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_forum_topic_reads_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['forum_topics.id'], name=op.f('fk_forum_topic_reads_topic_id_forum_topics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('person_id', 'topic_id', name=op.f('pk_forum_topic_reads'))
+    )
+    with op.batch_alter_table('forum_topic_reads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_forum_topic_reads_topic_id'), ['topic_id'], unique=False)
+
     # ### end Alembic commands ###
+    _search_and_audit_guards()
+
+
+# Written by hand: what autogenerate cannot see. Full-text search of forum posts (an FTS5
+# table on SQLite, a GIN expression index with the Russian configuration on PostgreSQL),
+# and the triggers that keep the moderation audit log append-only.
+def _search_and_audit_guards() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(
+            "ix_forum_posts_fts",
+            "forum_posts",
+            [sa.text("to_tsvector('russian', body_source)")],
+            postgresql_using="gin",
+        )
+        op.execute(
+            "CREATE OR REPLACE FUNCTION moderation_audit_append_only() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'moderation_audit is append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER moderation_audit_append_only BEFORE UPDATE OR DELETE "
+            "ON moderation_audit FOR EACH ROW EXECUTE FUNCTION moderation_audit_append_only()"
+        )
+        return
+    op.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS forum_posts_fts USING fts5("
+        "body, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    for statement in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER moderation_audit_no_{statement.lower()} BEFORE {statement} "
+            "ON moderation_audit BEGIN SELECT RAISE(ABORT, 'moderation_audit is append-only'); END"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS moderation_audit_append_only ON moderation_audit")
+        op.execute("DROP FUNCTION IF EXISTS moderation_audit_append_only()")
+        op.drop_index("ix_forum_posts_fts", table_name="forum_posts")
+    else:
+        op.execute("DROP TABLE IF EXISTS forum_posts_fts")
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('forum_topic_reads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_forum_topic_reads_topic_id'))
+
+    op.drop_table('forum_topic_reads')
+    with op.batch_alter_table('forum_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_forum_subscriptions_topic_id'))
+
+    op.drop_table('forum_subscriptions')
+    with op.batch_alter_table('forum_posts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_forum_posts_topic_id'))
+        batch_op.drop_index(batch_op.f('ix_forum_posts_school_id'))
+
+    op.drop_table('forum_posts')
+    with op.batch_alter_table('digest_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_digest_entries_notification_id'))
+
+    op.drop_table('digest_entries')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_expires_at'))
         batch_op.drop_index(batch_op.f('ix_web_sessions_account_id'))
 
     op.drop_table('web_sessions')
+    with op.batch_alter_table('sanctions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sanctions_person_id'))
+
+    op.drop_table('sanctions')
+    with op.batch_alter_table('review_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_reports_reporter_id'))
+        batch_op.drop_index(batch_op.f('ix_review_reports_item_id'))
+
+    op.drop_table('review_reports')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitations_account_id'))
 
     op.drop_table('invitations')
+    with op.batch_alter_table('forum_topics', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_forum_topics_section_id'))
+        batch_op.drop_index(batch_op.f('ix_forum_topics_school_id'))
+        batch_op.drop_index(batch_op.f('ix_forum_topics_last_post_at'))
+
+    op.drop_table('forum_topics')
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_status_due')
+        batch_op.drop_index('ix_deliveries_school_created')
+        batch_op.drop_index(batch_op.f('ix_deliveries_person_id'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_notification_id'))
+
+    op.drop_table('deliveries')
+    with op.batch_alter_table('announcement_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_announcement_revisions_announcement_id'))
+
+    op.drop_table('announcement_revisions')
+    with op.batch_alter_table('announcement_classes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_announcement_classes_class_id'))
+
+    op.drop_table('announcement_classes')
+    with op.batch_alter_table('announcement_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_announcement_attachments_announcement_id'))
+
+    op.drop_table('announcement_attachments')
+    with op.batch_alter_table('acknowledgements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_acknowledgements_person_id'))
+
+    op.drop_table('acknowledgements')
+    op.drop_table('watched_words')
+    with op.batch_alter_table('telegram_link_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_telegram_link_codes_person_id'))
+
+    op.drop_table('telegram_link_codes')
     with op.batch_alter_table('teaching_assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_teaching_assignments_class_id'))
 
     op.drop_table('teaching_assignments')
     op.drop_table('role_grants')
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_items_queue')
+        batch_op.drop_index(batch_op.f('ix_review_items_author_id'))
+
+    op.drop_table('review_items')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_source')
+        batch_op.drop_index('ix_notifications_person_created')
+        batch_op.drop_index(batch_op.f('ix_notifications_child_id'))
+
+    op.drop_table('notifications')
+    op.drop_table('notification_schedules')
+    op.drop_table('notification_preferences')
+    with op.batch_alter_table('mail_mailbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mail_mailbox_to_address'))
+        batch_op.drop_index(batch_op.f('ix_mail_mailbox_school_id'))
+        batch_op.drop_index(batch_op.f('ix_mail_mailbox_person_id'))
+        batch_op.drop_index(batch_op.f('ix_mail_mailbox_created_at'))
+
+    op.drop_table('mail_mailbox')
     with op.batch_alter_table('guardianships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_guardianships_child_id'))
 
     op.drop_table('guardianships')
+    with op.batch_alter_table('grades', schema=None) as batch_op:
+        batch_op.drop_index('ix_grades_student_date')
+        batch_op.drop_index(batch_op.f('ix_grades_school_id'))
+        batch_op.drop_index(batch_op.f('ix_grades_class_id'))
+
+    op.drop_table('grades')
+    with op.batch_alter_table('forum_sections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_forum_sections_school_id'))
+
+    op.drop_table('forum_sections')
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enrolments_class_id'))
 
     op.drop_table('enrolments')
+    with op.batch_alter_table('contact_addresses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_addresses_address'))
+
+    op.drop_table('contact_addresses')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consents_person_id'))
 
     op.drop_table('consents')
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index('ix_attendance_student_date')
+        batch_op.drop_index(batch_op.f('ix_attendance_school_id'))
+        batch_op.drop_index(batch_op.f('ix_attendance_class_id'))
+
+    op.drop_table('attendance')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_school_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_announcements_status'))
+        batch_op.drop_index(batch_op.f('ix_announcements_school_id'))
+        batch_op.drop_index(batch_op.f('ix_announcements_publish_at'))
+
+    op.drop_table('announcements')
     op.drop_table('accounts')
+    op.drop_table('watched_words_versions')
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_people_school_id'))
 
@@ -221,7 +844,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_classes_school_id'))
 
     op.drop_table('classes')
+    with op.batch_alter_table('telegram_updates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_telegram_updates_received_at'))
+
+    op.drop_table('telegram_updates')
+    op.drop_table('telegram_poll_leases')
     op.drop_table('schools')
+    with op.batch_alter_table('moderation_audit', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderation_audit_school_at')
+        batch_op.drop_index(batch_op.f('ix_moderation_audit_item_id'))
+
+    op.drop_table('moderation_audit')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failures_login'))
 

@@ -67,16 +67,6 @@ async def wait_until_up(url: str, process: subprocess.Popen[bytes], limit: float
     raise SystemExit(f"{url} did not answer within {limit} s")
 
 
-async def add_missing_tables(path: Path) -> None:
-    from hub.db import Database
-
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await db.create_all()  # checks first: only the missing tables are created
-    finally:
-        await db.dispose()
-
-
 def invitation_token(env: dict[str, str]) -> str:
     """A parent account made with `hub user create --invite`: its invitation token."""
     out = subprocess.run(
@@ -159,11 +149,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10, help="wrk: duration per server")
     parser.add_argument("--client", action="store_true", help="use the aiohttp client, not wrk")
-    parser.add_argument(
-        "--add-missing-tables", action="store_true",
-        help="after start-up, create tables the migrations do not have yet (while the "
-        "migrations lag behind the models)",
-    )
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.client
 
@@ -183,8 +168,6 @@ def main() -> None:
         try:
             asyncio.run(wait_until_up(f"{base}/healthz", hub))
             startup = time.perf_counter() - started
-            if args.add_missing_tables:
-                asyncio.run(add_missing_tables(Path(folder) / "var" / "hub.db"))
             cookie = asyncio.run(sign_in_by_invitation(base, invitation_token(env)))
 
             hello = subprocess.Popen([sys.executable, "-c", HELLO_APP, str(hello_port)])

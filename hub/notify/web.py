@@ -27,7 +27,7 @@ from hub.notify.preferences import (
 )
 from hub.notify.worker import Worker, retry_delivery
 from hub.school import Role
-from hub.web.keys import DB, NAV, PRINCIPAL, SETTINGS, NavItem
+from hub.web.keys import BROKER, DB, NAV, PRINCIPAL, SETTINGS, NavItem
 from hub.web.render import redirect, render
 from hub.web.session import signed_in
 
@@ -57,7 +57,7 @@ def setup(app: web.Application) -> None:
 
 
 async def _embedded_worker(app: web.Application) -> AsyncIterator[None]:
-    worker = Worker(app[SETTINGS], app[DB])
+    worker = Worker(app[SETTINGS], app[DB], broker=app[BROKER])
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     yield

@@ -30,7 +30,7 @@ from prometheus_client import Counter
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.broker import get_broker
+from hub.broker import Broker, get_broker
 from hub.config import Settings
 from hub.db import Database, utcnow
 from hub.notify import registry
@@ -94,9 +94,12 @@ class Worker:
         *,
         worker_id: str | None = None,
         config: WorkerConfig | None = None,
+        broker: Broker | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
+        # The broker its wake-ups come through: the process's, unless the host app has its own.
+        self.broker = broker
         self.channels = channels if channels is not None else registry.build_channels(
             settings, db
         )
@@ -131,7 +134,7 @@ class Worker:
         """Wake-ups from the broker; on a broker outage, poll and subscribe again."""
         while True:
             try:
-                async with get_broker().subscribe(WAKE_CHANNEL) as messages:
+                async with (self.broker or get_broker()).subscribe(WAKE_CHANNEL) as messages:
                     woken.set()  # something may have come in while we were not listening
                     async for _ in messages:
                         woken.set()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import weakref
+from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp_sse import sse_response
+from aiohttp_sse import EventSourceResponse, sse_response
 
 from hub.broker import live_channel
 from hub.web.keys import BROKER
@@ -20,14 +22,24 @@ from hub.web.session import current_principal
 
 CHANNEL = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_-]{1,64}$")
 KEEPALIVE_SECONDS = 15
+OPEN_STREAMS = web.AppKey("live_streams", weakref.WeakSet[EventSourceResponse])
 
 
 def setup(app: web.Application) -> None:
+    app[OPEN_STREAMS] = weakref.WeakSet()
     app.router.add_get("/live", live)
+    app.on_shutdown.append(_close_streams)
+
+
+async def _close_streams(app: web.Application) -> None:
+    # Open pages would otherwise hold a shutting-down server until they go away.
+    for stream in list(app[OPEN_STREAMS]):
+        stream.stop_streaming()
 
 
 async def live(request: web.Request) -> web.StreamResponse:
-    """GET /live?c=topic:12&c=queue:1 streams notes for those channels."""
+    """GET /live?c=topic:12&c=queue:1 streams notes for those channels until the page
+    closes (noticed by the keep-alive ping) or the server shuts down."""
     current_principal(request)
     wanted = request.query.getall("c", [])
     if not wanted or len(wanted) > 10 or not all(CHANNEL.match(c) for c in wanted):
@@ -38,16 +50,32 @@ async def live(request: web.Request) -> web.StreamResponse:
         sse_response(request) as stream,
     ):
         stream.ping_interval = KEEPALIVE_SECONDS
-        iterator = aiter(notes)
-        while stream.is_connected():
-            try:
-                channel, note = await asyncio.wait_for(anext(iterator), KEEPALIVE_SECONDS)
-            except TimeoutError:
-                continue
+        request.app[OPEN_STREAMS].add(stream)
+        await _relay(notes, stream)
+    return stream
+
+
+async def _relay(
+    notes: AsyncIterator[tuple[str, dict[str, object]]], stream: EventSourceResponse
+) -> None:
+    closed = asyncio.ensure_future(stream.wait())
+    next_note: asyncio.Future[tuple[str, dict[str, object]]] | None = None
+    try:
+        while True:
+            # One pending read at a time, never cancelled mid-way while the page is open:
+            # cancelling it would end the subscription's generator.
+            next_note = asyncio.ensure_future(anext(notes))
+            await asyncio.wait({next_note, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if not next_note.done():
+                break
+            channel, note = next_note.result()
             try:
                 await stream.send(
                     json.dumps({"channel": channel.removeprefix("hub:live:"), **note})
                 )
             except (ConnectionResetError, RuntimeError):
                 break  # the page was closed
-    return stream
+    finally:
+        for task in (closed, next_note):
+            if task is not None and not task.done():
+                task.cancel()

@@ -19,6 +19,7 @@ from forum.viewkit import (
     new_form_token,
 )
 from hub.auth.access import Action, can, require
+from hub.notify.summary import delivery_summary
 from hub.web.keys import DB, SETTINGS
 from hub.web.render import render
 from hub.web.session import signed_in
@@ -199,11 +200,13 @@ async def acks(request: web.Request) -> web.Response:
     try:
         async with request.app[DB].session() as session:
             announcement, groups = await board.ack_report(session, principal, ident(request))
+            delivery = await delivery_summary(session, "announcement", announcement.id)
     except ForumError as exc:
         raise http_error(exc) from None
     reminded = request.query.get("reminded")
     return render(request, "forum/acks.html", {
         **_common(), "a": announcement, "groups": groups, "reminded": reminded,
+        "delivery": delivery,
     })
 
 

@@ -101,6 +101,12 @@ async def test_acknowledgement_report_and_reminder(
     await sign_in(client, "teacher5a")
     report = await (await client.get(f"/board/{announcement_id}/acks")).text()
     assert "5А: 1 из 1" in report and "Петрова Мария" in report
+    # The author sees how the notifications fared: the one parent's e-mail is delivered by
+    # the embedded worker or still waiting, and nothing failed.
+    counts = re.search(r"доставлено (\d+),\s+ожидают (\d+), не доставлено (\d+)", report)
+    assert counts is not None
+    delivered, waiting, failed = map(int, counts.groups())
+    assert (delivered + waiting, failed) == (1, 0)
 
     # A second parent of 5А has not read it: the reminder reaches only them.
     second = await cast.school.parent_of(cast.student_5a, last_name="Петров",

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
-from hub.broker import InProcessBroker, RedisBroker, set_broker
+from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.components import WEB_COMPONENTS, subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
@@ -56,9 +56,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     app[REDIS] = redis
     app[BROKER] = RedisBroker(redis) if redis else InProcessBroker()
+    previous = get_broker()
     set_broker(app[BROKER])
     app[SESSIONS] = RedisSessionStore(redis) if redis else DatabaseSessionStore(app[DB])
     yield
+    if get_broker() is app[BROKER]:
+        set_broker(previous)  # what the process had before this app, not a closed broker
     await app[BROKER].close()
 
 

@@ -361,6 +361,29 @@ def _today(tz: dt.tzinfo) -> dt.date:
     return utcnow().astimezone(tz).date()
 
 
+def _refuse_oversized(items: Sequence[object]) -> None:
+    if len(items) > MAX_BATCH:
+        raise JournalRejected([ItemError(MAX_BATCH, "items",
+                                         f"в пакете больше {MAX_BATCH} записей")])
+
+
+async def _resolve_or_reject(
+    session: AsyncSession,
+    school_id: int,
+    items: Sequence[GradeInput] | Sequence[AttendanceInput],
+    by: Principal | None,
+    checker: _Checker,
+) -> list[_Resolved | None]:
+    """Each item's student and class, once the whole batch has passed every check."""
+    resolved = await _resolve_students(
+        session, school_id, [i.student for i in items], [i.class_name for i in items], checker
+    )
+    await _check_author(session, by, resolved, [i.subject for i in items], checker)
+    if checker.errors:
+        raise JournalRejected(sorted(checker.errors, key=lambda e: e.index))
+    return resolved
+
+
 async def record_grades(
     session: AsyncSession,
     school_id: int,
@@ -372,9 +395,7 @@ async def record_grades(
 ) -> BatchResult:
     """Validate the whole batch, then upsert by source_id; raises JournalRejected (and
     stores nothing) when any item is wrong."""
-    if len(items) > MAX_BATCH:
-        raise JournalRejected([ItemError(MAX_BATCH, "items",
-                                         f"в пакете больше {MAX_BATCH} записей")])
+    _refuse_oversized(items)
     checker = _Checker(_today(tz))
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -387,12 +408,7 @@ async def record_grades(
         checker.text(index, "comment", item.comment, MAX_COMMENT, "комментарий")
         checker.date(index, item.lesson_date)
         checker.source_id(index, item.source_id, source, seen)
-    resolved = await _resolve_students(
-        session, school_id, [i.student for i in items], [i.class_name for i in items], checker
-    )
-    await _check_author(session, by, resolved, [i.subject for i in items], checker)
-    if checker.errors:
-        raise JournalRejected(sorted(checker.errors, key=lambda e: e.index))
+    resolved = await _resolve_or_reject(session, school_id, items, by, checker)
 
     existing = await _existing(session, Grade, school_id, [i.source_id for i in items])
     teacher_id = by.person_id if by is not None else None
@@ -448,9 +464,7 @@ async def record_attendance(
     tz: dt.tzinfo = DEFAULT_TZ,
 ) -> BatchResult:
     """As record_grades, for attendance marks (see the module's note on "present")."""
-    if len(items) > MAX_BATCH:
-        raise JournalRejected([ItemError(MAX_BATCH, "items",
-                                         f"в пакете больше {MAX_BATCH} записей")])
+    _refuse_oversized(items)
     checker = _Checker(_today(tz))
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -460,12 +474,7 @@ async def record_attendance(
         checker.text(index, "comment", item.comment, MAX_COMMENT, "комментарий")
         checker.date(index, item.lesson_date)
         checker.source_id(index, item.source_id, source, seen)
-    resolved = await _resolve_students(
-        session, school_id, [i.student for i in items], [i.class_name for i in items], checker
-    )
-    await _check_author(session, by, resolved, [i.subject for i in items], checker)
-    if checker.errors:
-        raise JournalRejected(sorted(checker.errors, key=lambda e: e.index))
+    resolved = await _resolve_or_reject(session, school_id, items, by, checker)
 
     existing = await _existing(session, Attendance, school_id, [i.source_id for i in items])
     teacher_id = by.person_id if by is not None else None

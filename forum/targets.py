@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,14 +14,60 @@ from forum.models import Announcement, AnnouncementClass, Post, Section, Status,
 from hub.school import SchoolClass
 from moderation.targets import TargetView, register_target
 
+Item = Announcement | Topic | Post
 
-def _restore_state(item: Announcement | Topic | Post) -> None:
+
+def _published(item: Item) -> None:
+    item.status, item.hidden, item.reject_reason = Status.PUBLISHED, False, None
+
+
+def _hidden(item: Item) -> None:
+    item.hidden = True
+
+
+def _restored(item: Item) -> None:
     item.hidden = False
     item.reject_reason = None
     item.status = Status.HELD if item.was_held else Status.PUBLISHED
 
 
-class AnnouncementTarget:
+def _rejected(reason: str) -> Callable[[Item], None]:
+    def change(item: Item) -> None:
+        item.status, item.hidden, item.reject_reason = Status.REJECTED, False, reason
+
+    return change
+
+
+class _Target:
+    """Reject, hide and restore change every row of an item the same way; a target says
+    which rows make up the item and which open pages to tell."""
+
+    async def _rows(self, session: AsyncSession, target_id: int) -> Sequence[Item]:
+        raise NotImplementedError
+
+    def _note(self, session: AsyncSession, rows: Sequence[Item]) -> None:
+        raise NotImplementedError
+
+    async def _change(
+        self, session: AsyncSession, target_id: int, change: Callable[[Item], None]
+    ) -> None:
+        rows = await self._rows(session, target_id)
+        for row in rows:
+            change(row)
+        await session.flush()
+        self._note(session, rows)
+
+    async def reject(self, session: AsyncSession, target_id: int, reason: str) -> None:
+        await self._change(session, target_id, _rejected(reason))
+
+    async def hide(self, session: AsyncSession, target_id: int) -> None:
+        await self._change(session, target_id, _hidden)
+
+    async def restore(self, session: AsyncSession, target_id: int) -> None:
+        await self._change(session, target_id, _restored)
+
+
+class AnnouncementTarget(_Target):
     kind = "announcement"
 
     async def view(self, session: AsyncSession, target_id: int) -> TargetView | None:
@@ -46,32 +94,16 @@ class AnnouncementTarget:
             a.title = sanitize.escape_title(title)[:200]
         if text is not None and text.strip():
             a.body_source, a.body_html = sanitize.from_moderator(text)
-        a.status = Status.PUBLISHED
-        a.hidden = False
-        a.reject_reason = None
+        _published(a)
         await session.flush()
         await board.announce_if_due(session, a)
-        note_after_commit(session, "board", a.school_id, announcement=a.id)
+        self._note(session, [a])
 
-    async def reject(self, session: AsyncSession, target_id: int, reason: str) -> None:
-        a = await session.get_one(Announcement, target_id)
-        a.status = Status.REJECTED
-        a.hidden = False
-        a.reject_reason = reason
-        await session.flush()
-        note_after_commit(session, "board", a.school_id, announcement=a.id)
+    async def _rows(self, session: AsyncSession, target_id: int) -> Sequence[Item]:
+        return [await session.get_one(Announcement, target_id)]
 
-    async def hide(self, session: AsyncSession, target_id: int) -> None:
-        a = await session.get_one(Announcement, target_id)
-        a.hidden = True
-        await session.flush()
-        note_after_commit(session, "board", a.school_id, announcement=a.id)
-
-    async def restore(self, session: AsyncSession, target_id: int) -> None:
-        a = await session.get_one(Announcement, target_id)
-        _restore_state(a)
-        await session.flush()
-        note_after_commit(session, "board", a.school_id, announcement=a.id)
+    def _note(self, session: AsyncSession, rows: Sequence[Item]) -> None:
+        note_after_commit(session, "board", rows[0].school_id, announcement=rows[0].id)
 
 
 async def _where(session: AsyncSession, topic: Topic) -> tuple[str, int | None, int]:
@@ -83,7 +115,7 @@ async def _where(session: AsyncSession, topic: Topic) -> tuple[str, int | None, 
     return f"{label} › {topic.title}", section.class_id, section.id
 
 
-class TopicTarget:
+class TopicTarget(_Target):
     """A topic with its opening post: approved, rejected or hidden together."""
 
     kind = "topic"
@@ -118,10 +150,8 @@ class TopicTarget:
             topic.title = sanitize.escape_title(title)[:200]
         if text is not None and text.strip():
             opening.body_source, opening.body_html = sanitize.from_moderator(text)
-        for item in (topic, opening):
-            item.status = Status.PUBLISHED
-            item.hidden = False
-            item.reject_reason = None
+        _published(topic)
+        _published(opening)
         await session.flush()
         await search.index_post(session, opening)
         await topics.announce_post(session, topic, opening)
@@ -132,30 +162,15 @@ class TopicTarget:
             raise LookupError(f"topic {target_id}")
         return found
 
-    async def reject(self, session: AsyncSession, target_id: int, reason: str) -> None:
-        topic, opening = await self._get(session, target_id)
-        for item in (topic, opening):
-            item.status = Status.REJECTED
-            item.hidden = False
-            item.reject_reason = reason
-        await session.flush()
-        note_after_commit(session, "topic", topic.id, post=opening.id)
+    async def _rows(self, session: AsyncSession, target_id: int) -> Sequence[Item]:
+        return await self._get(session, target_id)
 
-    async def hide(self, session: AsyncSession, target_id: int) -> None:
-        topic, opening = await self._get(session, target_id)
-        topic.hidden = opening.hidden = True
-        await session.flush()
-        note_after_commit(session, "topic", topic.id, post=opening.id)
-
-    async def restore(self, session: AsyncSession, target_id: int) -> None:
-        topic, opening = await self._get(session, target_id)
-        _restore_state(topic)
-        _restore_state(opening)
-        await session.flush()
+    def _note(self, session: AsyncSession, rows: Sequence[Item]) -> None:
+        topic, opening = rows
         note_after_commit(session, "topic", topic.id, post=opening.id)
 
 
-class PostTarget:
+class PostTarget(_Target):
     kind = "post"
 
     async def view(self, session: AsyncSession, target_id: int) -> TargetView | None:
@@ -178,33 +193,18 @@ class PostTarget:
         post = await session.get_one(Post, target_id)
         if text is not None and text.strip():
             post.body_source, post.body_html = sanitize.from_moderator(text)
-        post.status = Status.PUBLISHED
-        post.hidden = False
-        post.reject_reason = None
+        _published(post)
         await session.flush()
         await search.index_post(session, post)
         topic = await session.get_one(Topic, post.topic_id)
         await topics.announce_post(session, topic, post)
 
-    async def reject(self, session: AsyncSession, target_id: int, reason: str) -> None:
-        post = await session.get_one(Post, target_id)
-        post.status = Status.REJECTED
-        post.hidden = False
-        post.reject_reason = reason
-        await session.flush()
-        note_after_commit(session, "topic", post.topic_id, post=post.id)
+    async def _rows(self, session: AsyncSession, target_id: int) -> Sequence[Item]:
+        return [await session.get_one(Post, target_id)]
 
-    async def hide(self, session: AsyncSession, target_id: int) -> None:
-        post = await session.get_one(Post, target_id)
-        post.hidden = True
-        await session.flush()
-        note_after_commit(session, "topic", post.topic_id, post=post.id)
-
-    async def restore(self, session: AsyncSession, target_id: int) -> None:
-        post = await session.get_one(Post, target_id)
-        _restore_state(post)
-        await session.flush()
-        note_after_commit(session, "topic", post.topic_id, post=post.id)
+    def _note(self, session: AsyncSession, rows: Sequence[Item]) -> None:
+        (post,) = rows
+        note_after_commit(session, "topic", post.topic_id, post=post.id)  # type: ignore[union-attr]
 
 
 def register_targets() -> None:

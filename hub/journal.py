@@ -361,6 +361,24 @@ def _today(tz: dt.tzinfo) -> dt.date:
     return utcnow().astimezone(tz).date()
 
 
+def _correct(
+    row: Grade | Attendance,
+    values: dict[str, object],
+    tracked: str,
+    *,
+    now: dt.datetime,
+    teacher_id: int | None,
+) -> None:
+    """Apply a correction, keeping the value people were told before in previous_<tracked>."""
+    if getattr(row, tracked) != values[tracked]:
+        setattr(row, f"previous_{tracked}", getattr(row, tracked))
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.corrected, row.updated_at = True, now
+    if teacher_id is not None:
+        row.teacher_id = teacher_id
+
+
 def _refuse_oversized(items: Sequence[object]) -> None:
     if len(items) > MAX_BATCH:
         raise JournalRejected([ItemError(MAX_BATCH, "items",
@@ -437,13 +455,7 @@ async def record_grades(
         elif all(getattr(grade, k) == v for k, v in values.items()):
             result.unchanged += 1
         else:
-            if grade.value != item.value:
-                grade.previous_value = grade.value
-            for key, value in values.items():
-                setattr(grade, key, value)
-            grade.corrected, grade.updated_at = True, now
-            if teacher_id is not None:
-                grade.teacher_id = teacher_id
+            _correct(grade, values, "value", now=now, teacher_id=teacher_id)
             changed.append((grade, True))
             result.updated += 1
     await session.flush()
@@ -506,13 +518,7 @@ async def record_attendance(
         elif all(getattr(mark, k) == v for k, v in values.items()):
             result.unchanged += 1
         else:
-            if mark.status != item.status:
-                mark.previous_status = mark.status
-            for key, value in values.items():
-                setattr(mark, key, value)
-            mark.corrected, mark.updated_at = True, now
-            if teacher_id is not None:
-                mark.teacher_id = teacher_id
+            _correct(mark, values, "status", now=now, teacher_id=teacher_id)
             changed.append((mark, True))
             result.updated += 1
     await session.flush()

@@ -36,6 +36,7 @@ from aiohttp import ClientSession, web  # noqa: E402
 from aiosmtplib import SMTP  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
+from hub import clock  # noqa: E402
 from hub.auth.access import TokenScope  # noqa: E402
 from hub.auth.tokens import issue_token  # noqa: E402
 from hub.broker import InProcessBroker, RedisBroker, set_broker  # noqa: E402
@@ -165,7 +166,7 @@ async def post_grades(settings: Settings, db: Database, students: list[int], cou
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    day = (dt.datetime.now(settings.tz) - dt.timedelta(days=1)).date().isoformat()
+    day = (clock.now().astimezone(settings.tz) - dt.timedelta(days=1)).date().isoformat()
     items = [
         {"source_id": f"bench-{n}", "student_id": students[n % len(students)],
          "date": day, "subject": SUBJECTS[(n // len(students)) % len(SUBJECTS)],
@@ -225,7 +226,7 @@ async def ceiling(settings: Settings, db: Database, sink: Sink) -> tuple[int, fl
     async with db.session() as session:
         ids = list(await session.scalars(select(Delivery.id).order_by(Delivery.id)))
         worker = Worker(settings, db, channels={})
-        claimed = await worker._envelopes(session, ids, dt.datetime.now(dt.UTC))
+        claimed = await worker._envelopes(session, ids, clock.now())
     messages = []
     for item in claimed:
         assert item.envelope is not None

@@ -27,8 +27,9 @@ from sqlalchemy import func, insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bots.channel import TelegramChannel
+from hub import clock
 from hub.config import Settings
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.notify.addresses import ContactAddress
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus, Notification
@@ -47,19 +48,19 @@ async def prepare(db: Database, chats: int, per_chat: int, adjacent: bool) -> No
         first = (await session.scalar(select(func.max(Person.id)))) or 0
         await session.execute(insert(Person), [
             {"id": first + 1 + i, "school_id": school.id, "last_name": f"Родитель{i}",
-             "first_name": "Анна", "created_at": utcnow()}
+             "first_name": "Анна", "created_at": clock.now()}
             for i in range(chats)
         ])
         await session.execute(insert(ContactAddress), [
             {"person_id": first + 1 + i, "channel": ChannelName.TELEGRAM,
-             "address": str(FIRST_CHAT + i), "updated_at": utcnow()}
+             "address": str(FIRST_CHAT + i), "updated_at": clock.now()}
             for i in range(chats)
         ])
         order = (
             [(i, r) for i in range(chats) for r in range(per_chat)] if adjacent
             else [(i, r) for r in range(per_chat) for i in range(chats)]
         )
-        now = utcnow()
+        now = clock.now()
         notes = await session.scalars(
             insert(Notification).returning(Notification.id),
             [{"school_id": school.id, "person_id": first + 1 + i,

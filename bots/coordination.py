@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bots.models import TelegramPollLease, TelegramUpdate
-from hub.db import Database, utcnow
+from hub import clock
+from hub.db import Database
 
 # Telegram keeps an unconfirmed update for 24 hours; remembering ours a little longer
 # covers any redelivery.
@@ -46,7 +47,7 @@ class DatabaseUpdateGate:
         dialect = postgresql if not self.db.is_sqlite else sqlite
         statement = (
             dialect.insert(TelegramUpdate)
-            .values(bot_id=self.bot_id, update_id=update_id, received_at=utcnow())
+            .values(bot_id=self.bot_id, update_id=update_id, received_at=clock.now())
             .on_conflict_do_nothing()
         )
         async with self.db.transaction() as session:
@@ -69,7 +70,7 @@ class DatabaseUpdateGate:
         async with self.db.transaction() as session:
             await session.execute(
                 delete(TelegramUpdate).where(
-                    TelegramUpdate.received_at < utcnow() - REMEMBER_UPDATES
+                    TelegramUpdate.received_at < clock.now() - REMEMBER_UPDATES
                 )
             )
 
@@ -109,7 +110,7 @@ class DatabasePollLease:
         self.holder = new_holder()
 
     async def acquire(self) -> bool:
-        now = utcnow()
+        now = clock.now()
         async with self.db.transaction() as session:
             result = await session.execute(
                 update(TelegramPollLease)

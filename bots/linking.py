@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.models import TelegramLinkCode
+from hub import clock
 from hub.auth.models import Account
-from hub.db import utcnow
 from hub.notify.addresses import ContactAddress, set_address
 from hub.notify.channel import ChannelName
 from hub.school import Person
@@ -59,7 +59,7 @@ async def issue_link_code(
     session: AsyncSession, person_id: int, *, now: dt.datetime | None = None
 ) -> IssuedCode:
     """A fresh code for the person; their earlier unused codes stop working."""
-    now = now or utcnow()
+    now = now or clock.now()
     await session.execute(
         delete(TelegramLinkCode).where(
             TelegramLinkCode.person_id == person_id, TelegramLinkCode.used_at.is_(None)
@@ -78,7 +78,7 @@ async def redeem_link_code(
     session: AsyncSession, code: str, chat_id: int, *, now: dt.datetime | None = None
 ) -> Person:
     """Bind `chat_id` to the code's person and use the code up, or raise LinkRefused."""
-    now = now or utcnow()
+    now = now or clock.now()
     if not code or len(code) > 64 or not set(code) <= _CODE_ALPHABET:
         raise LinkRefused(LinkRefusal.UNKNOWN)
     row = await session.scalar(

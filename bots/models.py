@@ -12,7 +12,8 @@ import datetime as dt
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, utcnow
+from hub import clock
+from hub.db import Base
 
 
 class TelegramLinkCode(Base):
@@ -25,7 +26,7 @@ class TelegramLinkCode(Base):
         ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
 
@@ -37,7 +38,7 @@ class TelegramUpdate(Base):
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
 
 
 class TelegramPollLease(Base):

@@ -29,8 +29,8 @@ from forum.models import (
     ClassTarget,
     Status,
 )
+from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
-from hub.db import utcnow
 from hub.events import AcknowledgementReminded, AnnouncementPublished, emit
 from hub.school import (
     STAFF_ROLES,
@@ -123,7 +123,7 @@ async def create_announcement(
         draft.class_ids if draft.audience is Audience.CLASSES else [],
     )
     audience.require_may_address(principal, draft.audience, class_ids)
-    now = utcnow()
+    now = clock.now()
     _check_dates(draft, now)
     if len(draft.uploads) > attachments.MAX_FILES:
         raise Invalid(f"Не больше {attachments.MAX_FILES} файлов.")
@@ -175,7 +175,7 @@ async def announce_if_due(
     session: AsyncSession, announcement: Announcement, now: dt.datetime | None = None
 ) -> bool:
     """Emit AnnouncementPublished once, when a published announcement is due."""
-    now = now or utcnow()
+    now = now or clock.now()
     if (
         announcement.status is not Status.PUBLISHED
         or announcement.hidden
@@ -204,7 +204,7 @@ async def announce_if_due(
 
 async def publish_due(session: AsyncSession, now: dt.datetime | None = None) -> list[int]:
     """Announce scheduled announcements whose time has come (every school)."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = (await session.scalars(
         select(Announcement).where(
             Announcement.status == Status.PUBLISHED,
@@ -222,7 +222,7 @@ async def get_readable(
 ) -> Announcement:
     found = await session.scalar(
         select(Announcement).where(
-            Announcement.id == announcement_id, audience.readable(principal, utcnow())
+            Announcement.id == announcement_id, audience.readable(principal, clock.now())
         )
     )
     if found is None:
@@ -243,7 +243,7 @@ async def list_board(
     session: AsyncSession, principal: Principal, *, limit: int = 100
 ) -> list[BoardEntry]:
     """What `principal` reads on the board: pinned first, then the newest."""
-    now = utcnow()
+    now = clock.now()
     found = (await session.scalars(
         select(Announcement).where(audience.readable(principal, now))
         .order_by(Announcement.pinned.desc(), Announcement.publish_at.desc(),
@@ -255,7 +255,7 @@ async def list_board(
 
 async def entry(session: AsyncSession, principal: Principal, announcement: Announcement
                 ) -> BoardEntry:
-    return (await _entries(session, principal, [announcement], utcnow()))[0]
+    return (await _entries(session, principal, [announcement], clock.now()))[0]
 
 
 async def _entries(
@@ -334,7 +334,7 @@ async def edit_announcement(
     announcement.pinned = pinned
     announcement.urgent = urgent
     announcement.expires_at = expires_at
-    announcement.edited_at = utcnow()
+    announcement.edited_at = clock.now()
     if passed.status is Status.HELD and announcement.status is not Status.HELD:
         announcement.status = Status.HELD
         announcement.was_held = True
@@ -362,7 +362,7 @@ async def delete_announcement(
     """Hidden from readers, kept for the record."""
     announcement = await get_readable(session, principal, announcement_id)
     _require_editor(principal, announcement)
-    announcement.deleted_at = utcnow()
+    announcement.deleted_at = clock.now()
     await session.flush()
     note_after_commit(session, "board", announcement.school_id, announcement=announcement.id)
 

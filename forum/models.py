@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, str_enum, utcnow
+from hub import clock
+from hub.db import Base, str_enum
 
 
 class Status(enum.StrEnum):
@@ -52,7 +53,6 @@ class SectionKind(enum.StrEnum):
     STAFF = "staff"
 
 
-
 class Announcement(Base):
     __tablename__ = "announcements"
     __table_args__ = (UniqueConstraint("author_id", "form_token"),)
@@ -74,12 +74,12 @@ class Announcement(Base):
     # True when the detector held it: an undone decision puts it back in the queue.
     was_held: Mapped[bool] = mapped_column(default=False)
     reject_reason: Mapped[str | None] = mapped_column(String(1000))
-    publish_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    publish_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     expires_at: Mapped[dt.datetime | None]
     # When AnnouncementPublished was emitted (None: not yet due, or not published).
     announced_at: Mapped[dt.datetime | None]
     deleted_at: Mapped[dt.datetime | None]
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     edited_at: Mapped[dt.datetime | None]
     # A random value from the form: the same form submitted twice makes one announcement.
     form_token: Mapped[str | None] = mapped_column(String(64))
@@ -109,7 +109,7 @@ class AnnouncementRevision(Base):
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    replaced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    replaced_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Acknowledgement(Base):
@@ -121,7 +121,7 @@ class Acknowledgement(Base):
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Attachment(Base):
@@ -136,7 +136,7 @@ class Attachment(Base):
     size: Mapped[int]
     # The file's name under <data_dir>/attachments (random, never the uploaded name).
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Section(Base):
@@ -167,8 +167,8 @@ class Topic(Base):
     hidden: Mapped[bool] = mapped_column(default=False)
     was_held: Mapped[bool] = mapped_column(default=False)
     reject_reason: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_post_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    last_post_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     form_token: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -201,7 +201,7 @@ class Post(Base):
     hidden: Mapped[bool] = mapped_column(default=False)
     was_held: Mapped[bool] = mapped_column(default=False)
     reject_reason: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     edited_at: Mapped[dt.datetime | None]
     form_token: Mapped[str | None] = mapped_column(String(64))
 
@@ -229,7 +229,7 @@ class Subscription(Base):
     topic_id: Mapped[int] = mapped_column(
         ForeignKey("forum_topics.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 # Full-text search on SQLite: an FTS5 table the search service keeps in step with posts

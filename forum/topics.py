@@ -21,8 +21,8 @@ from forum.board import ERASED_AUTHOR, author_names
 from forum.errors import Conflict, Invalid, NotFound
 from forum.live import note_after_commit
 from forum.models import Post, Section, SectionKind, Status, Subscription, Topic, TopicRead
+from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
-from hub.db import utcnow
 from hub.events import ReplyPosted, emit
 from hub.school import SchoolClass, class_sort_key
 
@@ -273,7 +273,7 @@ async def post_entries(
             select(Post.id, Post.author_id).where(Post.id.in_(quoted_ids))
         )).all())
     names = await author_names(session, {p.author_id for p in posts} | set(quoted.values()))
-    now = utcnow()
+    now = clock.now()
     return [
         PostEntry(
             post=p,
@@ -338,7 +338,7 @@ async def create_topic(
         session, school_id=principal.school_id, author_id=principal.person_id,
         title=title, source=body,
     )
-    now = utcnow()
+    now = clock.now()
     topic = Topic(
         school_id=principal.school_id, section_id=section.id, author_id=principal.person_id,
         title=passed.title, status=passed.status, was_held=passed.status is Status.HELD,
@@ -429,7 +429,7 @@ async def edit_post(
     topic, _ = await get_topic(session, principal, post.topic_id)
     if post.author_id is None or post.author_id != principal.person_id:
         raise AccessDenied(Action.POST_SCHOOL_FORUM)
-    if not _may_edit(principal, post, utcnow()):
+    if not _may_edit(principal, post, clock.now()):
         raise Conflict(
             f"Сообщение можно изменить только в течение {EDIT_WINDOW.seconds // 60} минут."
         )
@@ -442,7 +442,7 @@ async def edit_post(
     )
     post.body_source = passed.source
     post.body_html = passed.html
-    post.edited_at = utcnow()
+    post.edited_at = clock.now()
     if post.is_opening and title is not None:
         topic.title = passed.title
     await search.index_post(session, post)

@@ -33,10 +33,6 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """An aware UTC datetime on every backend (SQLite keeps no zone, so store naive UTC)."""
 

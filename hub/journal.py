@@ -39,8 +39,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub import clock
 from hub.auth.access import EVERYWHERE, Action, Principal, classes_for
-from hub.db import Base, str_enum, utcnow
+from hub.db import Base, str_enum
 from hub.events import AttendanceMarked, GradePosted, emit
 from hub.school import Enrolment, Person, SchoolClass, TeachingAssignment
 
@@ -94,7 +95,6 @@ STATUS_ALIASES: dict[str, AttendanceStatus] = {
 }
 
 
-
 class Grade(Base):
     __tablename__ = "grades"
     __table_args__ = (
@@ -118,8 +118,8 @@ class Grade(Base):
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     source: Mapped[Source] = mapped_column(str_enum(Source, "journal_source"))
     source_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     corrected: Mapped[bool] = mapped_column(default=False)
     # The value before the latest correction.
     previous_value: Mapped[int | None]
@@ -149,8 +149,8 @@ class Attendance(Base):
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     source: Mapped[Source] = mapped_column(str_enum(Source, "journal_source"))
     source_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     corrected: Mapped[bool] = mapped_column(default=False)
     previous_status: Mapped[AttendanceStatus | None] = mapped_column(
         str_enum(AttendanceStatus, "attendance_status")
@@ -358,7 +358,7 @@ async def _check_author(
 
 
 def _today(tz: dt.tzinfo) -> dt.date:
-    return utcnow().astimezone(tz).date()
+    return clock.now().astimezone(tz).date()
 
 
 def _correct(
@@ -432,7 +432,7 @@ async def record_grades(
     teacher_id = by.person_id if by is not None else None
     result = BatchResult()
     changed: list[tuple[Grade, bool]] = []
-    now = utcnow()
+    now = clock.now()
     for item, target in zip(items, resolved, strict=True):
         assert target is not None
         values = {
@@ -492,7 +492,7 @@ async def record_attendance(
     teacher_id = by.person_id if by is not None else None
     result = BatchResult()
     changed: list[tuple[Attendance, bool]] = []
-    now = utcnow()
+    now = clock.now()
     for item, target in zip(items, resolved, strict=True):
         assert target is not None
         values = {

@@ -20,7 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.db import Base, str_enum, utcnow
+from hub import clock
+from hub.db import Base, str_enum
 
 
 class Role(enum.StrEnum):
@@ -69,7 +70,7 @@ class School(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Person(Base):
@@ -85,7 +86,7 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     # The id the school's journal or a CSV import knows this person by.
     external_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
@@ -122,7 +123,7 @@ class SchoolClass(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     name: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Enrolment(Base):
@@ -169,7 +170,7 @@ class Consent(Base):
     purpose: Mapped[ConsentPurpose] = mapped_column(str_enum(ConsentPurpose, "consent_purpose"))
     # The person themselves, or a guardian giving it for a child.
     given_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    given_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    given_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL")
     )
@@ -290,7 +291,7 @@ async def record_consent(
         purpose=purpose,
         given_by_id=(given_by or person).id,
         recorded_by_id=recorded_by.id if recorded_by else None,
-        given_at=given_at or utcnow(),
+        given_at=given_at or clock.now(),
     )
     session.add(consent)
     await session.flush()
@@ -308,7 +309,7 @@ async def withdraw_consent(
         )
     )
     for consent in consents:
-        consent.withdrawn_at = utcnow()
+        consent.withdrawn_at = clock.now()
     await session.flush()
 
 

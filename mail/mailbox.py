@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub import clock
 from hub.config import Settings
-from hub.db import Base, Database, utcnow
+from hub.db import Base, Database
 from hub.notify.channel import ChannelName, Envelope
 from hub.school import Person
 from mail.render import bodies_of, render_message
@@ -45,7 +46,7 @@ class MailboxMessage(Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     headers: Mapped[str] = mapped_column(Text)  # JSON: [[name, value], ...]
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
 
     @property
     def header_list(self) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from hub import clock
 from hub.config import Settings
 from hub.notify.channel import (
     KIND_TITLES,
@@ -218,7 +219,7 @@ def render_message(
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    message["Date"] = format_datetime(now or clock.now())
     message["Message-ID"] = message_id(settings, envelope.delivery_id)
     message.set_raw(
         "List-Unsubscribe",

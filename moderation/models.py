@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, str_enum, utcnow
+from hub import clock
+from hub.db import Base, str_enum
 
 
 class ItemStatus(enum.StrEnum):
@@ -39,7 +40,6 @@ class ItemSource(enum.StrEnum):
 class SanctionKind(enum.StrEnum):
     WARN = "warn"
     MUTE = "mute"
-
 
 
 class ReviewItem(Base):
@@ -77,9 +77,9 @@ class ReviewItem(Base):
     )
     decided_at: Mapped[dt.datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     # When it (re-)entered the queue: the queue is oldest first by this.
-    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Report(Base):
@@ -96,7 +96,7 @@ class Report(Base):
         ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
     reason: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class WatchedWordRow(Base):
@@ -112,7 +112,7 @@ class WatchedWordRow(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL")
     )
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class WatchedWordsVersion(Base):
@@ -144,7 +144,7 @@ class Sanction(Base):
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("review_items.id", ondelete="SET NULL")
     )
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class AuditEntry(Base):
@@ -166,7 +166,7 @@ class AuditEntry(Base):
     text_before: Mapped[str | None] = mapped_column(Text)
     text_after: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 _SQLITE_GUARDS = [

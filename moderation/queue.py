@@ -17,8 +17,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.broker import get_broker, live_channel
-from hub.db import utcnow
 from hub.events import ModerationDecided, PostHeld, after_commit, emit
 from hub.school import Person
 from moderation import Category, Verdict, audit
@@ -109,7 +109,7 @@ def _requeue(item: ReviewItem, source: ItemSource) -> None:
     item.source = source
     item.decided_by_id = item.decided_at = item.decision_reason = None
     item.claimed_by_id = item.claimed_until = None
-    item.queued_at = utcnow()
+    item.queued_at = clock.now()
 
 
 async def _new_item(
@@ -315,7 +315,7 @@ async def claim(
     session: AsyncSession, *, school_id: int, item_id: int, moderator_id: int
 ) -> ReviewItem:
     """Take an item for CLAIM_FOR so that nobody else decides it meanwhile."""
-    now = utcnow()
+    now = clock.now()
     result = await session.execute(
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.school_id == school_id,
@@ -346,7 +346,7 @@ async def _decide(
     session: AsyncSession, *, school_id: int, item_id: int, moderator_id: int,
     status: ItemStatus, reason: str | None,
 ) -> ReviewItem:
-    now = utcnow()
+    now = clock.now()
     result = await session.execute(
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.school_id == school_id,
@@ -438,7 +438,7 @@ async def undo(
     """Take a decision back within UNDO_WITHIN: the item is pending again and the target
     goes back to how it was. Only the moderator who decided, or (`any_moderator`) a
     coordinator."""
-    now = utcnow()
+    now = clock.now()
     who = [] if any_moderator else [ReviewItem.decided_by_id == actor_id]
     item = await get_item(session, school_id, item_id)
     previous = item.status

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db import utcnow
+from hub import clock
 from hub.school import Person
 from moderation import audit
 from moderation.models import Sanction, SanctionKind
@@ -27,7 +27,7 @@ async def active_mute(session: AsyncSession, person_id: int) -> dt.datetime | No
         select(func.max(Sanction.until)).where(
             Sanction.person_id == person_id,
             Sanction.kind == SanctionKind.MUTE,
-            Sanction.until > utcnow(),
+            Sanction.until > clock.now(),
         )
     )
 
@@ -71,7 +71,7 @@ async def mute(
     if person_id == by_id:
         raise SanctionError("Нельзя запретить писать самому себе.")
     await _author(session, school_id, person_id)
-    until = utcnow() + duration
+    until = clock.now() + duration
     sanction = Sanction(school_id=school_id, person_id=person_id, kind=SanctionKind.MUTE,
                         until=until, reason=_reason(reason), by_id=by_id, item_id=item_id)
     session.add(sanction)
@@ -84,7 +84,7 @@ async def mute(
 
 async def unmute(session: AsyncSession, *, school_id: int, person_id: int, by_id: int) -> int:
     """End every running mute of the person now; returns how many were running."""
-    now = utcnow()
+    now = clock.now()
     result = await session.execute(
         update(Sanction)
         .where(Sanction.school_id == school_id, Sanction.person_id == person_id,

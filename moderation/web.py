@@ -12,6 +12,7 @@ from aiohttp import web
 from markupsafe import Markup
 from multidict import MultiDictProxy
 
+from hub import clock
 from hub.auth.access import Action, Principal, can, require
 from hub.web.keys import DB, NAV, PRINCIPAL, SETTINGS, NavItem
 from hub.web.render import render
@@ -103,7 +104,7 @@ async def _entries(session: Any, items: list[ReviewItem], me: int,
         session, {i.author_id for i in items} | {i.claimed_by_id for i in items}
         | {i.decided_by_id for i in items},
     )
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     out = []
     for item in items:
         view = await queue.target_view(session, item)
@@ -199,7 +200,7 @@ async def _render_item(request: web.Request, principal: Principal, item_id: int,
         actor_names = await queue.names_of(session, {e.actor_id for e in history})
     undo_open = (
         item.status is not ItemStatus.PENDING and item.decided_at is not None
-        and item.decided_at > dt.datetime.now(dt.UTC) - queue.UNDO_WITHIN
+        and item.decided_at > clock.now() - queue.UNDO_WITHIN
         and (item.decided_by_id == principal.person_id
              or can(principal, Action.UNDO_ANY_DECISION))
     )

@@ -4,24 +4,37 @@ a school builder."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
+from hub import clock as hub_clock
 from hub import events
 from hub.auth.secrets import use_cheap_hashing
+from hub.clock import SetClock
 from hub.components import subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
 from hub.web.app import create_app
+from tests.support.clock import SCHOOL_MORNING
 from tests.support.school import SchoolBuilder
 from tests.support.services import need_postgres
 
 use_cheap_hashing()
 subscribe_handlers()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[SetClock]:
+    """The hub's clock for this test: set to a school morning and running on (see
+    tests/support/clock.py); a test about a particular hour sets or freezes it."""
+    test_clock = SetClock(SCHOOL_MORNING, running=True)
+    previous = hub_clock.use(test_clock)
+    yield test_clock
+    hub_clock.use(previous)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.auth.models import Account, Invitation, LoginFailure
 from hub.auth.secrets import (
     burn_password_check,
@@ -20,7 +21,6 @@ from hub.auth.secrets import (
     token_hash,
     verify_password,
 )
-from hub.db import utcnow
 from hub.school import Person
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -80,7 +80,7 @@ async def issue_account(
 
 async def invite(session: AsyncSession, account: Account) -> str:
     """A new invitation link token for `account`; earlier unused ones stop working."""
-    now = utcnow()
+    now = clock.now()
     await session.execute(
         delete(Invitation).where(Invitation.account_id == account.id, Invitation.used_at.is_(None))
     )
@@ -102,7 +102,7 @@ async def find_invitation(session: AsyncSession, token: str) -> Invitation | Non
     invitation = await session.scalar(
         select(Invitation).where(Invitation.token_hash == token_hash(token))
     )
-    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < clock.now():
         return None
     return invitation
 
@@ -115,7 +115,7 @@ async def accept_invitation(session: AsyncSession, token: str, password: str) ->
     check_new_password(password, account.login)
     account.password_hash = hash_password(password)
     account.must_change_password = False
-    invitation.used_at = utcnow()
+    invitation.used_at = clock.now()
     await session.flush()
     return account
 
@@ -131,17 +131,17 @@ async def sign_in(session: AsyncSession, login: str, password: str) -> Account |
     if account is None or not account.is_active or not verify_password(
         account.password_hash, password
     ):
-        session.add(LoginFailure(login=login, at=utcnow()))
+        session.add(LoginFailure(login=login, at=clock.now()))
         await session.flush()
         return None
     await session.execute(delete(LoginFailure).where(LoginFailure.login == login))
-    account.last_login_at = utcnow()
+    account.last_login_at = clock.now()
     await session.flush()
     return account
 
 
 async def _refuse_if_throttled(session: AsyncSession, login: str) -> None:
-    since = utcnow() - THROTTLE_WINDOW
+    since = clock.now() - THROTTLE_WINDOW
     count, oldest = (
         await session.execute(
             select(func.count(), func.min(LoginFailure.at)).where(

@@ -12,9 +12,10 @@ from typing import Protocol
 from redis.asyncio import Redis
 from sqlalchemy import delete, select
 
+from hub import clock
 from hub.auth.models import WebSession
 from hub.auth.secrets import new_token, token_hash
-from hub.db import Database, utcnow
+from hub.db import Database
 
 SESSION_LIFETIME = dt.timedelta(days=14)
 
@@ -41,7 +42,7 @@ class DatabaseSessionStore:
 
     async def create(self, account_id: int) -> str:
         token = new_token()
-        now = utcnow()
+        now = clock.now()
         async with self.db.transaction() as session:
             await session.execute(delete(WebSession).where(WebSession.expires_at < now))
             session.add(
@@ -58,7 +59,7 @@ class DatabaseSessionStore:
         async with self.db.session() as session:
             return await session.scalar(
                 select(WebSession.account_id).where(
-                    WebSession.token_hash == token_hash(token), WebSession.expires_at > utcnow()
+                    WebSession.token_hash == token_hash(token), WebSession.expires_at > clock.now()
                 )
             )
 

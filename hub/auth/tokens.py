@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.auth.access import Principal, TokenScope
 from hub.auth.models import ApiToken
 from hub.auth.secrets import new_token, token_hash
-from hub.db import utcnow
 
 TOKEN_PREFIX = "hub_"
 
@@ -52,7 +52,7 @@ async def principal_for_token(session: AsyncSession, secret: str) -> Principal |
     token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
     if token is None or token.revoked_at is not None:
         return None
-    token.last_used_at = utcnow()
+    token.last_used_at = clock.now()
     return Principal(
         school_id=token.school_id,
         person_id=None,
@@ -65,6 +65,6 @@ async def revoke_token(session: AsyncSession, school_id: int, token_id: int) -> 
     token = await session.get(ApiToken, token_id)
     if token is None or token.school_id != school_id or token.revoked_at is not None:
         return False
-    token.revoked_at = utcnow()
+    token.revoked_at = clock.now()
     await session.flush()
     return True

@@ -13,7 +13,8 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, str_enum, utcnow
+from hub import clock
+from hub.db import Base, str_enum
 from hub.notify.channel import ChannelName
 from hub.school import Person
 
@@ -29,7 +30,7 @@ class ContactAddress(Base):
         primary_key=True,
     )
     address: Mapped[str] = mapped_column(String(254), index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     disabled_at: Mapped[dt.datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
 
@@ -41,7 +42,7 @@ async def set_address(
     if row is None:
         session.add(ContactAddress(person_id=person_id, channel=channel, address=address))
     else:
-        row.address, row.updated_at = address, utcnow()
+        row.address, row.updated_at = address, clock.now()
         row.disabled_at = row.disabled_reason = None
     await session.flush()
 
@@ -51,7 +52,7 @@ async def disable_address(
 ) -> None:
     row = await session.get(ContactAddress, (person_id, channel))
     if row is not None and row.disabled_at is None:
-        row.disabled_at, row.disabled_reason = utcnow(), reason[:200]
+        row.disabled_at, row.disabled_reason = clock.now(), reason[:200]
         await session.flush()
 
 

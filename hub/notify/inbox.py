@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db import utcnow
+from hub import clock
 from hub.notify.models import Notification
 from hub.school import Person
 
@@ -50,6 +50,6 @@ async def mark_read(
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     result = await session.execute(
-        query.values(read_at=utcnow()).execution_options(synchronize_session=False)
+        query.values(read_at=clock.now()).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

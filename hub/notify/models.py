@@ -14,7 +14,8 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, str_enum, utcnow
+from hub import clock
+from hub.db import Base, str_enum
 from hub.notify.channel import ChannelName, NotificationKind
 
 
@@ -38,7 +39,6 @@ STATUS_TITLES: dict[DeliveryStatus, str] = {
 
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRY)
 FAILED = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
-
 
 
 class Notification(Base):
@@ -65,7 +65,7 @@ class Notification(Base):
     source_kind: Mapped[str] = mapped_column(String(32))
     source_id: Mapped[int]
     urgent: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     read_at: Mapped[dt.datetime | None]
 
 
@@ -101,7 +101,7 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     # "person:channel:YYYY-MM-DDTHH:MM" for a digest: one per person, channel and slot.
     digest_key: Mapped[str | None] = mapped_column(String(100), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[dt.datetime | None]
 
     @property

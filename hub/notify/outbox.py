@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.broker import get_broker
-from hub.db import utcnow
 from hub.events import after_commit
 from hub.notify import schedule
 from hub.notify.addresses import addresses_of
@@ -76,7 +76,7 @@ async def enqueue_many(
     batch = [(recipients, message) for recipients, message in batch if recipients]
     if not batch:
         return []
-    now = now or utcnow()
+    now = now or clock.now()
     person_ids = sorted({person for recipients, _ in batch for person, _ in recipients})
     prefs = await preferences_of(session, person_ids)
     addresses = await addresses_of(session, person_ids)
@@ -133,7 +133,7 @@ async def add_to_digest(
     """Gather a notification into the person's digest for `slot` (created if missing);
     returns the digest delivery's id. Safe against a concurrent transaction creating the
     same digest: the insert does nothing on a conflict and the row is read back."""
-    now = now or utcnow()
+    now = now or clock.now()
     key = key or schedule.digest_key(notification.person_id, channel.value, slot)
     values = {
         "school_id": notification.school_id, "person_id": notification.person_id,

@@ -30,9 +30,10 @@ from prometheus_client import Counter
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.broker import Broker, get_broker
 from hub.config import Settings
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.notify import registry
 from hub.notify.addresses import addresses_of
 from hub.notify.channel import (
@@ -167,7 +168,7 @@ class Worker:
             async with lock:
                 if not pending or (stop is not None and stop.is_set()):
                     return None
-                if utcnow() + margin >= lease_until:
+                if clock.now() + margin >= lease_until:
                     kept, lease_until = await self.renew([c.delivery_id for c in pending])
                     for lost in [c for c in pending if c.delivery_id not in kept]:
                         pending.remove(lost)
@@ -185,7 +186,7 @@ class Worker:
 
     async def renew(self, delivery_ids: Sequence[int]) -> tuple[set[int], dt.datetime]:
         """Extend the lease of claims still ours; the ids kept and the new lease end."""
-        until = utcnow() + dt.timedelta(seconds=self.config.lease)
+        until = clock.now() + dt.timedelta(seconds=self.config.lease)
         async with self.db.transaction() as session:
             kept = set(await session.scalars(
                 update(Delivery)
@@ -200,7 +201,7 @@ class Worker:
     # -- claiming
 
     async def claim(self, now: dt.datetime | None = None) -> list[Claimed]:
-        now = now or utcnow()
+        now = now or clock.now()
         due = or_(
             and_(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.RETRY]),
                  Delivery.due_at <= now),
@@ -336,7 +337,7 @@ class Worker:
             await self._record_sent(claimed, str(provider_id)[:300])
 
     async def _record_sent(self, claimed: Claimed, provider_id: str) -> None:
-        now = utcnow()
+        now = clock.now()
         await self._compare_and_set(claimed, status=DeliveryStatus.SENT, provider_id=provider_id,
                                     sent_at=now, last_error=None)
         OUTCOMES.labels(claimed.channel.value, "sent").inc()
@@ -360,7 +361,7 @@ class Worker:
             delay = retry_after if retry_after is not None else backoff(
                 claimed.attempts, self.config
             )
-            status, due = DeliveryStatus.RETRY, utcnow() + dt.timedelta(seconds=delay)
+            status, due = DeliveryStatus.RETRY, clock.now() + dt.timedelta(seconds=delay)
         values: dict[str, object] = {"status": status, "last_error": reason}
         if due is not None:
             values["due_at"] = due
@@ -428,7 +429,7 @@ async def fallback_to_email(session: AsyncSession, delivery_id: int) -> None:
     addresses = await addresses_of(session, [delivery.person_id])
     if ChannelName.EMAIL not in addresses[delivery.person_id]:
         return
-    now = utcnow()
+    now = clock.now()
     if delivery.notification_id is not None:
         exists = await session.scalar(
             select(Delivery.id).where(Delivery.notification_id == delivery.notification_id,
@@ -459,7 +460,7 @@ async def retry_delivery(session: AsyncSession, school_id: int, delivery_id: int
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.school_id == school_id,
                Delivery.status.in_([DeliveryStatus.DEAD, DeliveryStatus.FAILED]))
-        .values(status=DeliveryStatus.PENDING, attempts=0, due_at=utcnow(), last_error=None,
+        .values(status=DeliveryStatus.PENDING, attempts=0, due_at=clock.now(), last_error=None,
                 claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )

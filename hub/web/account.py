@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.auth import accounts
 from hub.auth.access import Action, require
 from hub.auth.secrets import PasswordRejected
-from hub.db import utcnow
 from hub.school import ROLE_TITLES, SchoolClass, children_of, class_of
 from hub.web.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
 from hub.web.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
@@ -52,7 +52,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
         async with request.app[DB].transaction() as session:
             account = await accounts.sign_in(session, login, password)
     except accounts.SignInThrottled as exc:
-        wait = max(1, int((exc.retry_at - utcnow()).total_seconds() // 60) + 1)
+        wait = max(1, int((exc.retry_at - clock.now()).total_seconds() // 60) + 1)
         response = render(
             request,
             "signin.html",
@@ -60,7 +60,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
              f"Попробуйте снова через {wait} мин."},
             status=429,
         )
-        response.headers["Retry-After"] = str(int((exc.retry_at - utcnow()).total_seconds()) + 1)
+        response.headers["Retry-After"] = str(int((exc.retry_at - clock.now()).total_seconds()) + 1)
         return response
     if account is None:
         return render(

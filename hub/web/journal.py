@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.auth.access import (
     EVERYWHERE,
     AccessDenied,
@@ -22,7 +23,6 @@ from hub.auth.access import (
     Principal,
     classes_for,
 )
-from hub.db import utcnow
 from hub.journal import (
     ATTENDANCE_SOURCE_KIND,
     GRADE_SOURCE_KIND,
@@ -94,7 +94,7 @@ async def _lesson_choice(
     scope = classes_for(principal, Action.ENTER_GRADES)
     if not scope:
         raise AccessDenied(Action.ENTER_GRADES)
-    today = utcnow().astimezone(request.app[SETTINGS].tz).date()
+    today = clock.now().astimezone(request.app[SETTINGS].tz).date()
     choice: dict[str, Any] = {"class_id": None, "subject": "", "date": today, "subjects": [],
                               "today": today, "problem": None}
     async with request.app[DB].session() as session:

@@ -23,6 +23,7 @@ from hub.journal import (
 )
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.preferences import Mode, preferences_for
+from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 from tests.support.telegram_api import FakeBotAPI
 
@@ -30,7 +31,6 @@ from .conftest import Family, last_text, link_chat
 
 PARENT_CHAT = 8001
 STRANGER_CHAT = 8002
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
 
 
 @pytest.fixture

@@ -17,13 +17,14 @@ from hub.notify.channel import ChannelName
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.preferences import set_schedule
 from hub.school import Person
+from tests.support.clock import TODAY
 from tests.support.school import SchoolBuilder
 from tests.support.telegram_api import FakeBotAPI
 from tests.support.web import post_form, sign_in
 
 from .conftest import Family, link_chat
 
-DAY = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date()  # today in Moscow
+DAY = TODAY
 CHAT = 6001
 
 

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
 from bots.models import TelegramLinkCode
+from hub import clock
 from hub.auth.models import Account
 from hub.db import Database
 from hub.notify.addresses import addresses_of
@@ -54,7 +55,7 @@ async def test_an_expired_code_is_refused_with_a_clear_message(
 ) -> None:
     code = await link_code(hub, "parent")
     async with db.transaction() as session:
-        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        past = clock.now() - dt.timedelta(seconds=1)
         await session.execute(update(TelegramLinkCode).values(expires_at=past))
     api.chat(7002)
     await api.send_user_message(7002, f"/start {code}")

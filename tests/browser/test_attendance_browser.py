@@ -14,8 +14,9 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import select, update
 
+from hub import clock
 from hub.config import Settings
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.preferences import Mode, set_mode, set_schedule
@@ -81,7 +82,7 @@ async def test_teacher_marks_5a_and_parents_get_mail(
     # Boris's father's digest time comes: one letter with the absence and the grade.
     async with db.transaction() as session:
         await session.execute(update(Delivery).where(Delivery.person_id == father.id)
-                              .values(due_at=utcnow() - dt.timedelta(seconds=1)))
+                              .values(due_at=clock.now() - dt.timedelta(seconds=1)))
     await smtp_sink.wait_for(2, within=15)
     [digest] = smtp_sink.for_recipient("boris.father@example.test")
     assert "болел(а)" in digest.text and "Оценка 2" in digest.text

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from forum import board
 from forum.models import Acknowledgement, Announcement, AnnouncementRevision
-from hub import events
+from hub import clock, events
 from hub.db import Database
 from tests.forum.conftest import Capture, Cast
 from tests.support.web import post_form, sign_in
@@ -223,6 +223,6 @@ async def test_simultaneous_acknowledgements_count_once_and_expired_hide(
         assert await session.scalar(select(func.count()).select_from(Acknowledgement)) == 1
     async with db.transaction() as session:
         await session.execute(update(Announcement).values(
-            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+            expires_at=clock.now() - dt.timedelta(minutes=1)))
     assert "Каникулы" not in await (await client.get("/board")).text()
     assert (await client.get(f"/board/{announcement_id}")).status == 404

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 
 from forum.models import Post, Section, Status, Topic
-from hub import events
+from hub import clock, events
 from hub.db import Database
 from tests.forum.conftest import Capture, Cast, watch_word
 from tests.support.web import post_form, sign_in
@@ -206,7 +206,7 @@ async def test_edit_own_post_within_window_only(
 
     async with db.transaction() as session:
         await session.execute(update(Post).where(Post.id == post_id).values(
-            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+            created_at=clock.now() - dt.timedelta(hours=1)))
     await sign_in(client, "parent5a")
     response = await post_form(client, f"/forum/posts/{post_id}/edit", {"body": "Поздно"})
     assert response.status == 409 and "Поздно" in await response.text()

@@ -7,9 +7,10 @@ import datetime as dt
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from hub import clock
 from hub.auth import accounts
 from hub.auth.models import Account, Invitation
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.school import Person, Role
 from tests.support.school import PASSWORD, SchoolBuilder
 from tests.support.web import ensure_csrf, post_form, sign_in
@@ -97,7 +98,7 @@ async def test_expired_or_forged_invitation_changes_nothing(
             session, await session.get_one(Person, person.id), "teacher.two"
         )
         invitation = await session.scalar(select(Invitation))
-        invitation.expires_at = utcnow() - dt.timedelta(minutes=1)
+        invitation.expires_at = clock.now() - dt.timedelta(minutes=1)
     for token in (issued.invitation_token, "forged-token"):
         response = await post_form(client, f"/invite/{token}",
                                    {"password": "new secret 1", "repeat": "new secret 1"})

@@ -15,10 +15,9 @@ from hub.events import Event
 from hub.journal import Attendance, Grade
 from hub.notify.models import Notification
 from tests.journal.conftest import Journal5A
+from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 from tests.support.web import api, sign_in
-
-YESTERDAY = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date() - dt.timedelta(days=1)
 
 
 async def token(db: Database, school_id: int, *scopes: TokenScope) -> dict[str, str]:

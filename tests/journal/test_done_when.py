@@ -13,18 +13,20 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
+from hub import clock
 from hub.config import Settings
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.outbox import wake_workers
 from hub.notify.preferences import Mode, set_mode, set_schedule
 from hub.school import Person
+from tests.support.clock import TODAY
 from tests.support.school import SchoolBuilder
 from tests.support.smtp import SmtpSink
 from tests.support.web import post_form, sign_in
 
-DAY = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date()
+DAY = TODAY
 
 
 async def delivery_statuses(db: Database) -> set[DeliveryStatus]:
@@ -81,7 +83,7 @@ async def test_absent_childrens_parents_get_mail_and_digest_parent_one_letter(
     async with db.transaction() as session:
         await session.execute(
             update(Delivery).where(Delivery.person_id == digest_father.id)
-            .values(due_at=utcnow() - dt.timedelta(seconds=1))
+            .values(due_at=clock.now() - dt.timedelta(seconds=1))
         )
     await wake_workers()
     messages = await smtp_sink.wait_for(2)

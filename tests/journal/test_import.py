@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,10 +15,11 @@ from hub.db import Database
 from hub.events import Event
 from hub.journal import Attendance, AttendanceStatus, Grade
 from tests.journal.conftest import Journal5A
+from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 
 MSK = ZoneInfo("Europe/Moscow")
-DAY = dt.datetime.now(MSK).date() - dt.timedelta(days=1)
+DAY = YESTERDAY
 
 
 async def test_grades_file_imported_once_then_corrected(

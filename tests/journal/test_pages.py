@@ -11,10 +11,11 @@ from hub.db import Database
 from hub.events import Event
 from hub.journal import Attendance, AttendanceStatus, Grade
 from tests.journal.conftest import Journal5A
+from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 from tests.support.web import post_form, sign_in
 
-DAY = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).date() - dt.timedelta(days=1)
+DAY = YESTERDAY
 
 
 def lesson(journal: Journal5A, **cells: str) -> dict[str, str]:

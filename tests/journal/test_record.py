@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from hub import clock
 from hub.auth.access import Principal, TokenScope
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.events import AttendanceMarked, Event, GradePosted
 from hub.journal import (
     Attendance,
@@ -25,7 +26,7 @@ from hub.journal import (
 from tests.journal.conftest import Journal5A
 from tests.support.school import SchoolBuilder
 
-TODAY = utcnow().astimezone(dt.timezone(dt.timedelta(hours=3))).date()
+TODAY = clock.now().astimezone(dt.timezone(dt.timedelta(hours=3))).date()
 YESTERDAY = TODAY - dt.timedelta(days=1)
 
 

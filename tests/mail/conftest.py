@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from hub import clock
 from hub.notify.channel import Envelope, Item, NotificationKind
 from tests.support.smtp import smtp_sink  # noqa: F401  (the fixture)
 
@@ -17,7 +16,7 @@ def grade_item(title: str = "Оценка 5 по математике", body: st
     return Item(
         kind=kwargs.pop("kind", NotificationKind.GRADES),  # type: ignore[arg-type]
         title=title, body=body, url=kwargs.pop("url", "http://127.0.0.1:8080/children"),  # type: ignore[arg-type]
-        created_at=kwargs.pop("created_at", dt.datetime.now(dt.UTC)),  # type: ignore[arg-type]
+        created_at=kwargs.pop("created_at", clock.now()),  # type: ignore[arg-type]
         child_name=child, **kwargs,  # type: ignore[arg-type]
     )
 

@@ -9,6 +9,7 @@ import re
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
+from hub import clock
 from hub.db import Database
 from moderation import audit, queue
 from moderation.models import ReviewItem
@@ -246,13 +247,13 @@ async def test_claims_expire_and_undo_has_a_time_limit(
     # The first moderator went away: after the claim's time another one may decide.
     async with db.transaction() as session:
         await session.execute(update(ReviewItem).values(
-            claimed_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+            claimed_until=clock.now() - dt.timedelta(seconds=1)))
     await sign_in(client, "mod2")
     assert (await post_form(client, f"/moderation/items/{item_id}/approve")).status == 303
     assert notes.notes[1].state == "published"
     async with db.transaction() as session:
         await session.execute(update(ReviewItem).values(
-            decided_at=dt.datetime.now(dt.UTC) - queue.UNDO_WITHIN - dt.timedelta(seconds=1)))
+            decided_at=clock.now() - queue.UNDO_WITHIN - dt.timedelta(seconds=1)))
     page = await (await client.get(f"/moderation/items/{item_id}")).text()
     assert "Отменить решение" not in page
     response = await post_form(client, f"/moderation/items/{item_id}/undo")

@@ -7,6 +7,7 @@ import datetime as dt
 
 from aiohttp.test_utils import TestClient
 
+from hub import clock
 from hub.db import Database
 from moderation import watched
 from moderation.screening import screen
@@ -103,7 +104,7 @@ async def test_muted_author_is_refused_with_the_end_date(
 ) -> None:
     item_id = await held(db, notes, school.school_id, cast.parent.id, "ты тупой")
     await sign_in(client, "mod")
-    before = dt.datetime.now(dt.UTC)
+    before = clock.now()
     response = await post_form(client, f"/moderation/items/{item_id}/mute",
                                {"hours": "24", "reason": "Оскорбления"})
     assert response.status == 303

@@ -3,13 +3,12 @@ channel that records what it is asked to send, the SMTP sink."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 from hub.auth.access import Principal, TokenScope
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.journal import (
     AttendanceInput,
     AttendanceStatus,
@@ -21,11 +20,9 @@ from hub.journal import (
 )
 from hub.school import Person
 from tests.notify.doubles import RecordingChannel
+from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 from tests.support.smtp import smtp_sink  # noqa: F401
-
-TODAY = utcnow().astimezone(dt.timezone(dt.timedelta(hours=3))).date()
-YESTERDAY = TODAY - dt.timedelta(days=1)
 
 
 @dataclass

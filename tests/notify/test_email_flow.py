@@ -11,10 +11,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
+from hub import clock
 from hub.auth.access import TokenScope
 from hub.auth.tokens import issue_token
 from hub.config import Settings
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.outbox import wake_workers
 from mail import wiring as mail_wiring
@@ -81,7 +82,7 @@ async def test_parent_who_chose_the_digest_gets_one_message_with_everything(
 
     async with db.transaction() as session:  # it is 19:00
         await session.execute(update(Delivery).where(Delivery.digest_key.is_not(None))
-                              .values(due_at=utcnow() - dt.timedelta(seconds=1)))
+                              .values(due_at=clock.now() - dt.timedelta(seconds=1)))
     await wake_workers()
     [message] = await smtp_sink.wait_for(1)
     assert message.to == ["anna@example.test"]
@@ -153,7 +154,7 @@ async def test_smtp_server_down_then_back_delivers_once(
 
     await smtp_sink.start()  # the server is back; the retry time comes
     async with db.transaction() as session:
-        await session.execute(update(Delivery).values(due_at=utcnow()))
+        await session.execute(update(Delivery).values(due_at=clock.now()))
     await wake_workers()
     [message] = await smtp_sink.wait_for(1)
     assert message.to == ["anna@example.test"]

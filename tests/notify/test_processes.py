@@ -169,6 +169,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _real_time_env() -> dict[str, str]:
+    """The environment without a faked clock (faketime's preload): the suite must pass with the
+    machine's clock set to any hour, and redis-server does not start under the preload."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+
+
 class PrivateRedis:
     """A redis-server of this test alone, so restarting it disturbs no one else."""
 
@@ -183,7 +189,7 @@ class PrivateRedis:
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL,
+            "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL, env=_real_time_env(),
         )
         client = Redis.from_url(self.url)
         try:

@@ -7,8 +7,9 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
+from hub import clock
 from hub.config import Settings
-from hub.db import Database, utcnow
+from hub.db import Database
 from hub.notify.addresses import set_address
 from hub.notify.channel import ChannelName
 from hub.notify.models import Delivery, DeliveryStatus
@@ -26,7 +27,7 @@ async def deliveries(db: Database) -> list[Delivery]:
 async def make_due(db: Database) -> None:
     async with db.transaction() as session:
         await session.execute(update(Delivery).where(Delivery.status == DeliveryStatus.RETRY)
-                              .values(due_at=utcnow() - dt.timedelta(seconds=1)))
+                              .values(due_at=clock.now() - dt.timedelta(seconds=1)))
 
 
 async def test_sent_is_recorded_with_the_providers_id(
@@ -52,7 +53,7 @@ async def test_temporary_failure_retries_later_then_succeeds(
     await post_grade(db, school.school_id, family.alice, 5, "j-1")
     worker = Worker(settings, db, {ChannelName.EMAIL: channel})
     channel.fail_next(channel.temporary("451 4.3.0 try later"))
-    before = utcnow()
+    before = clock.now()
     await worker.run_once()
     [delivery] = await deliveries(db)
     assert delivery.status is DeliveryStatus.RETRY
@@ -60,7 +61,7 @@ async def test_temporary_failure_retries_later_then_succeeds(
     # Backoff with jitter: between half and all of the base delay for the first retry.
     base = worker.config.backoff_base
     assert before + dt.timedelta(seconds=base / 2) <= delivery.due_at
-    assert delivery.due_at <= utcnow() + dt.timedelta(seconds=base)
+    assert delivery.due_at <= clock.now() + dt.timedelta(seconds=base)
     assert await worker.run_once() == 0  # not due yet
 
     await make_due(db)
@@ -78,7 +79,7 @@ async def test_servers_retry_after_is_respected(
     channel.fail_next(channel.temporary("429 too many", retry_after=600))
     await Worker(settings, db, {ChannelName.EMAIL: channel}).run_once()
     [delivery] = await deliveries(db)
-    wait = (delivery.due_at - utcnow()).total_seconds()
+    wait = (delivery.due_at - clock.now()).total_seconds()
     assert 590 < wait <= 600
 
 
@@ -119,7 +120,7 @@ async def test_permanent_failure_is_recorded_and_never_retried(
     assert delivery.status is DeliveryStatus.FAILED
     assert delivery.last_error == "550 5.1.1 no such user" and delivery.attempts == 1
     async with db.transaction() as session:
-        await session.execute(update(Delivery).values(due_at=utcnow() - dt.timedelta(days=1)))
+        await session.execute(update(Delivery).values(due_at=clock.now() - dt.timedelta(days=1)))
     assert await worker.run_once() == 0 and channel.sent == []
 
 
@@ -166,7 +167,7 @@ async def test_claim_of_a_dead_worker_is_taken_again_after_its_lease(
     other = Worker(settings, db, {ChannelName.EMAIL: second_channel}, worker_id="other")
     assert await other.run_once() == 0  # the lease still holds
 
-    later = utcnow() + dt.timedelta(seconds=31)
+    later = clock.now() + dt.timedelta(seconds=31)
     [taken] = await other.claim(now=later)
     assert taken.delivery_id == claimed.delivery_id and taken.attempts == 2
     # The first worker wakes up late: its result must not overwrite the new claim.

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from hub.auth.models import Account, ApiToken, Invitation, WebSession
-from hub.db import utcnow
 from hub.school import (
     Consent,
     Enrolment,
@@ -363,7 +363,7 @@ async def pending_invitation(session: AsyncSession, account_id: int) -> Invitati
     return await session.scalar(
         select(Invitation).where(
             Invitation.account_id == account_id, Invitation.used_at.is_(None),
-            Invitation.expires_at > utcnow(),
+            Invitation.expires_at > clock.now(),
         )
     )
 

@@ -11,9 +11,9 @@ from markupsafe import Markup
 
 from bots.linking import deep_link, issue_link_code, link_state, unlink_person
 from hub.auth.access import Action, can, require
-from hub.web.keys import DB, NAV, SETTINGS, NavItem
-from hub.web.render import redirect, render
-from hub.web.session import signed_in
+from hub.http.keys import DB, NAV, SETTINGS, NavItem
+from hub.http.render import redirect, render
+from hub.http.session import signed_in
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from bots.client import bot_id_of, make_bot
 from bots.coordination import DatabaseUpdateGate, RedisUpdateGate, UpdateGate
 from bots.limits import limiter_for, throttle
 from bots.router import build_dispatcher, setup_bot_menu
+from hub.http.keys import DB, REDIS, SETTINGS
+from hub.http.middlewares import csrf_exempt
 from hub.ratelimit import RedisLimiter
-from hub.web.keys import DB, REDIS, SETTINGS
-from hub.web.middlewares import csrf_exempt
 
 log = logging.getLogger(__name__)
 

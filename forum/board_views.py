@@ -19,10 +19,10 @@ from forum.viewkit import (
     new_form_token,
 )
 from hub.auth.access import Action, can, require
+from hub.http.keys import DB, SETTINGS
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.notify.summary import delivery_summary
-from hub.web.keys import DB, SETTINGS
-from hub.web.render import render
-from hub.web.session import signed_in
 
 routes = web.RouteTableDef()
 

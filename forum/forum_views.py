@@ -12,9 +12,9 @@ from forum.models import Status
 from forum.sanitize import quote
 from forum.viewkit import form_int, http_error, ident, new_form_token, query_int
 from hub.auth.access import Action, require
-from hub.web.keys import DB
-from hub.web.render import render
-from hub.web.session import signed_in
+from hub.http.keys import DB
+from hub.http.render import render
+from hub.http.session import signed_in
 
 routes = web.RouteTableDef()
 

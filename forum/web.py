@@ -15,7 +15,7 @@ from forum import board
 from forum.board_views import routes as board_routes
 from forum.forum_views import routes as forum_routes
 from hub.auth.access import Action, can
-from hub.web.keys import DB, NAV, NavItem
+from hub.http.keys import DB, NAV, NavItem
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import importlib
 
 # Modules with `setup(app: aiohttp.web.Application) -> None` adding routes and nav items.
 WEB_COMPONENTS: tuple[str, ...] = (
-    "hub.web.api",  # first: the others describe their endpoints in its OpenAPI document
+    "hub.http.api",  # first: the others describe their endpoints in its OpenAPI document
     "hub.web.account",
     "hub.web.live",
     "hub.web.admin",  # administration pages (issue 2)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.directory import EMAIL, PHONE, PRIVILEGED_ROLES
 from hub.school import (
     TEACHING_ROLES,
     Guardianship,
@@ -30,7 +31,6 @@ from hub.school import (
     normalise_class_name,
     set_roles,
 )
-from hub.web.admin.directory import EMAIL, PHONE, PRIVILEGED_ROLES
 
 # A class in the `class` cell: "5А", "5 а", "5-А"; several are separated by spaces or commas.
 CLASS_IN_CELL = re.compile(r"\d{1,2}\s*-?\s*[А-Яа-яЁё](?![А-Яа-яЁё])")

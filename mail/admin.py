@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth.access import Action, can, require
-from hub.web.keys import DB, NAV, SETTINGS, NavItem
-from hub.web.render import render
-from hub.web.session import signed_in
+from hub.http.keys import DB, NAV, SETTINGS, NavItem
+from hub.http.render import render
+from hub.http.session import signed_in
 from mail.mailbox import PAGE_SIZE, MailboxMessage, get_message, list_messages
 
 routes = web.RouteTableDef()

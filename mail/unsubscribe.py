@@ -13,12 +13,12 @@ import logging
 
 from aiohttp import web
 
+from hub.http.keys import DB, SETTINGS
+from hub.http.middlewares import csrf_exempt
+from hub.http.render import error_page, render
 from hub.notify.channel import KIND_TITLES, ChannelName
 from hub.notify.preferences import Mode, set_mode
 from hub.school import Person
-from hub.web.keys import DB, SETTINGS
-from hub.web.middlewares import csrf_exempt
-from hub.web.render import error_page, render
 from mail.tokens import UNSUBSCRIBE_PATH, BadToken, Unsubscribe, read_token
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from multidict import MultiDictProxy
 
 from hub import clock
 from hub.auth.access import Action, Principal, can, require
-from hub.web.keys import DB, NAV, PRINCIPAL, SETTINGS, NavItem
-from hub.web.render import render
-from hub.web.session import signed_in
+from hub.http.keys import DB, NAV, PRINCIPAL, SETTINGS, NavItem
+from hub.http.render import render
+from hub.http.session import signed_in
 from moderation import audit, queue, sanctions, screening, watched
 from moderation.highlight import CATEGORY_TITLES, highlight, rule_title, text_of
 from moderation.models import ItemSource, ItemStatus, ReviewItem

@@ -12,6 +12,9 @@ from typing import Any
 from aiohttp import web
 
 from hub.auth.access import Action, Principal, can, require
+from hub.http.keys import BROKER, DB, NAV, PRINCIPAL, SETTINGS, NavItem
+from hub.http.render import redirect, render
+from hub.http.session import signed_in
 from hub.notify import deliverylog, inbox, schedule
 from hub.notify.addresses import addresses_of
 from hub.notify.channel import KIND_TITLES, ChannelName, NotificationKind
@@ -27,9 +30,6 @@ from hub.notify.preferences import (
 )
 from hub.notify.worker import Worker, retry_delivery
 from hub.school import Role
-from hub.web.keys import BROKER, DB, NAV, PRINCIPAL, SETTINGS, NavItem
-from hub.web.render import redirect, render
-from hub.web.session import signed_in
 
 log = logging.getLogger(__name__)
 

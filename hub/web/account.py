@@ -9,11 +9,11 @@ from hub import clock
 from hub.auth import accounts
 from hub.auth.access import Action, require
 from hub.auth.secrets import PasswordRejected
+from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
+from hub.http.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
+from hub.http.render import redirect, render
+from hub.http.session import signed_in
 from hub.school import ROLE_TITLES, SchoolClass, children_of, class_of
-from hub.web.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
-from hub.web.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
-from hub.web.render import redirect, render
-from hub.web.session import signed_in
 
 routes = web.RouteTableDef()
 

@@ -13,7 +13,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import directory
 from hub.auth.access import Action, Principal, can, require
+from hub.http.api import ApiModel, add_endpoint, api_error, read_json
+from hub.http.keys import DB, SESSIONS
+from hub.http.session import current_principal
 from hub.importer import MAX_FILE_BYTES, ImportRejected, import_people
 from hub.privacy import erase_person, export_person
 from hub.school import (
@@ -29,10 +33,6 @@ from hub.school import (
     set_roles,
     withdraw_consent,
 )
-from hub.web.admin import directory
-from hub.web.api import ApiModel, add_endpoint, api_error, read_json
-from hub.web.keys import DB, SESSIONS
-from hub.web.session import current_principal
 
 log = logging.getLogger("hub.api")
 

@@ -16,9 +16,9 @@ from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.components import WEB_COMPONENTS, subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
-from hub.web import middlewares
-from hub.web.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
-from hub.web.render import setup_templates
+from hub.http import middlewares
+from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
+from hub.http.render import setup_templates
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 25 * 1024 * 1024  # attachments; JSON bodies have their own, smaller limit

@@ -6,11 +6,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth.access import Action, can, require
+from hub.http.keys import DB, NAV, NavItem
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.journal import STATUS_TITLES, recent_attendance, recent_grades
 from hub.school import Person, children_of, class_of
-from hub.web.keys import DB, NAV, NavItem
-from hub.web.render import render
-from hub.web.session import signed_in
 
 
 def setup(app: web.Application) -> None:

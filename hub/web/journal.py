@@ -23,6 +23,10 @@ from hub.auth.access import (
     Principal,
     classes_for,
 )
+from hub.http.api import ApiModel, add_endpoint, api_error, read_json
+from hub.http.keys import DB, NAV, SETTINGS, NavItem
+from hub.http.render import render
+from hub.http.session import current_principal, signed_in
 from hub.journal import (
     ATTENDANCE_SOURCE_KIND,
     GRADE_SOURCE_KIND,
@@ -50,10 +54,6 @@ from hub.journal import (
 )
 from hub.notify.summary import delivery_summaries
 from hub.school import classes_of_school
-from hub.web.api import ApiModel, add_endpoint, api_error, read_json
-from hub.web.keys import DB, NAV, SETTINGS, NavItem
-from hub.web.render import render
-from hub.web.session import current_principal, signed_in
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
 from hub.broker import live_channel
-from hub.web.keys import BROKER
-from hub.web.session import current_principal
+from hub.http.keys import BROKER
+from hub.http.session import current_principal
 
 CHANNEL = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_-]{1,64}$")
 KEEPALIVE_SECONDS = 15

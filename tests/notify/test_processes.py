@@ -172,7 +172,8 @@ def _free_port() -> int:
 def _real_time_env() -> dict[str, str]:
     """The environment without a faked clock (faketime's preload): the suite must pass with the
     machine's clock set to any hour, and redis-server does not start under the preload."""
-    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+    return {key: value for key, value in os.environ.items()
+            if key != "LD_PRELOAD" and not key.startswith("FAKETIME")}
 
 
 class PrivateRedis:

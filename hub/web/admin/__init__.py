@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub.web.admin import classes, imports, people, personal_data, tokens
+from hub.web.admin.nav import add_nav
+
 
 def setup(app: web.Application) -> None:
-    # Imported here so that services (hub.importer) may use hub.web.admin.directory
-    # without pulling in the views.
-    from hub.web.admin import classes, imports, people, personal_data, tokens
-    from hub.web.admin.nav import add_nav
-
     for module in (people, classes, imports, tokens, personal_data):
         app.router.add_routes(module.routes)
     add_nav(app)

@@ -6,13 +6,13 @@ import logging
 
 from aiohttp import web
 
+from hub import directory
 from hub.auth.access import EVERYWHERE, Action, can, classes_for, require
+from hub.http.keys import DB
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.school import SchoolError
-from hub.web.admin import directory
 from hub.web.admin.common import class_or_404, form_text, path_id
-from hub.web.keys import DB
-from hub.web.render import render
-from hub.web.session import signed_in
 
 log = logging.getLogger("hub.admin")
 routes = web.RouteTableDef()

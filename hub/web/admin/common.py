@@ -6,8 +6,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.directory import find_class, find_person
 from hub.school import Person, SchoolClass, SchoolError
-from hub.web.admin.directory import find_class, find_person
 
 
 def path_id(request: web.Request, name: str = "id") -> int:

@@ -8,10 +8,10 @@ import logging
 from aiohttp import web
 
 from hub.auth.access import Action, can, require
+from hub.http.keys import DB
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.importer import MAX_FILE_BYTES, ImportRejected, RowError, import_people
-from hub.web.keys import DB
-from hub.web.render import render
-from hub.web.session import signed_in
 
 log = logging.getLogger("hub.admin")
 routes = web.RouteTableDef()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth.access import Action, can
-from hub.web.keys import NAV, NavItem
+from hub.http.keys import NAV, NavItem
 
 
 def add_nav(app: web.Application) -> None:

@@ -9,8 +9,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import directory
 from hub.auth import accounts
 from hub.auth.access import Action, Principal, can, require
+from hub.http.keys import DB, SESSIONS, SETTINGS
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.school import (
     CONSENT_TITLES,
     ROLE_TITLES,
@@ -28,7 +32,6 @@ from hub.school import (
     set_roles,
     withdraw_consent,
 )
-from hub.web.admin import directory
 from hub.web.admin.common import (
     class_or_404,
     form_int,
@@ -36,9 +39,6 @@ from hub.web.admin.common import (
     path_id,
     person_or_404,
 )
-from hub.web.keys import DB, SESSIONS, SETTINGS
-from hub.web.render import render
-from hub.web.session import signed_in
 
 log = logging.getLogger("hub.admin")
 routes = web.RouteTableDef()

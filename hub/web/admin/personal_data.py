@@ -9,11 +9,11 @@ import logging
 from aiohttp import web
 
 from hub.auth.access import Action, require
+from hub.http.keys import DB, SESSIONS
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.privacy import erase_person, export_person
 from hub.web.admin.common import form_text, path_id, person_or_404
-from hub.web.keys import DB, SESSIONS
-from hub.web.render import render
-from hub.web.session import signed_in
 
 log = logging.getLogger("hub.admin")
 routes = web.RouteTableDef()

@@ -6,13 +6,13 @@ import logging
 
 from aiohttp import web
 
+from hub import directory
 from hub.auth.access import Action, TokenScope, require
 from hub.auth.tokens import issue_token, revoke_token
-from hub.web.admin import directory
+from hub.http.keys import DB
+from hub.http.render import render
+from hub.http.session import signed_in
 from hub.web.admin.common import form_text, path_id
-from hub.web.keys import DB
-from hub.web.render import render
-from hub.web.session import signed_in
 
 log = logging.getLogger("hub.admin")
 routes = web.RouteTableDef()

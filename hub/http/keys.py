@@ -35,7 +35,7 @@ SESSIONS = web.AppKey("sessions", SessionStore)  # type: ignore[type-abstract]
 REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 NAV = web.AppKey("nav", list[NavItem])
 
-# Request keys (request[...]): set by the middlewares in hub.web.middlewares.
+# Request keys (request[...]): set by the middlewares in hub.http.middlewares.
 PRINCIPAL = web.RequestKey("principal", Principal | None)  # type: ignore[arg-type]
 ACCOUNT = web.RequestKey("account", Account | None)  # type: ignore[arg-type]
 SESSION_TOKEN = web.RequestKey("session_token", str)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from hub.auth.access import AccessDenied, load_principal
 from hub.auth.models import Account
 from hub.auth.tokens import principal_for_token
-from hub.web.keys import (
+from hub.errors import UserError
+from hub.http.keys import (
     ACCOUNT,
     BEARER,
     CSRF_TOKEN,
@@ -64,7 +65,7 @@ def json_error(status: int, message: str, **extra: object) -> web.Response:
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    from hub.web.render import error_page
+    from hub.http.render import error_page
 
     try:
         return await handler(request)
@@ -72,6 +73,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_api(request):
             return json_error(403, "Недостаточно прав для этого действия.")
         return error_page(request, 403, "Недостаточно прав", "У вас нет доступа к этой странице.")
+    except UserError as exc:
+        if is_api(request):
+            extra = {"details": exc.details} if exc.details else {}
+            return json_error(exc.status, exc.message, **extra)
+        return error_page(request, exc.status, exc.title, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.empty_body:
             raise

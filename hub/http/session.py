@@ -6,8 +6,8 @@ from aiohttp import web
 
 from hub.auth.access import Principal
 from hub.auth.models import Account
-from hub.web.keys import ACCOUNT, PRINCIPAL
-from hub.web.middlewares import is_api, json_error
+from hub.http.keys import ACCOUNT, PRINCIPAL
+from hub.http.middlewares import is_api, json_error
 
 
 def current_principal(request: web.Request) -> Principal:

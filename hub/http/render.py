@@ -11,8 +11,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from hub.http.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
 from hub.school import ROLE_TITLES, Role
-from hub.web.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
 
 # Every package keeps its templates in <package>/templates/<package>/...; the layout and
 # the account pages live in hub/web/templates.

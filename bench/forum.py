@@ -35,10 +35,10 @@ from forum.models import Audience  # noqa: E402
 from hub.auth import accounts  # noqa: E402
 from hub.auth.access import load_principal  # noqa: E402
 from hub.auth.secrets import use_cheap_hashing  # noqa: E402
+from hub.compose import database, web_app  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.db import Database  # noqa: E402
 from hub.school import Role, create_person, create_school  # noqa: E402
-from hub.web.app import create_app  # noqa: E402
 
 PASSWORD = "bench password 123"
 
@@ -150,17 +150,17 @@ async def main() -> None:
                             database_url=args.database)
         schema = ""
         if settings.uses_sqlite:
-            db = Database(settings.database_url)
+            db = database(settings.database_url)
         else:  # a schema of its own, dropped at the end
             schema = f"bench_{uuid.uuid4().hex[:10]}"
             admin = Database(settings.database_url)
             async with admin.engine.begin() as conn:
                 await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            db = Database(settings.database_url,
+            db = database(settings.database_url,
                           connect_args={"server_settings": {"search_path": schema}})
         topic_id = await seed(db, data_dir)
         hello_runner, hello = await start(hello_app())
-        hub_runner, hub = await start(create_app(settings, db=db))
+        hub_runner, hub = await start(web_app(settings, db=db))
         connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
         jar = aiohttp.CookieJar(unsafe=True)  # cookies from 127.0.0.1
         async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as client:

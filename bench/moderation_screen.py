@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hub.db import Database
+from hub.compose import database
 from hub.school import Role, create_person, create_school
 from moderation import watched
 from moderation.screening import screen
@@ -28,7 +28,7 @@ TEXTS = [
 
 async def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
+        db = database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         await db.create_all()
         async with db.transaction() as session:
             school = await create_school(session, "Школа", "bench")

@@ -40,7 +40,7 @@ from hub import clock  # noqa: E402
 from hub.auth.access import TokenScope  # noqa: E402
 from hub.auth.tokens import issue_token  # noqa: E402
 from hub.broker import InProcessBroker, RedisBroker, set_broker  # noqa: E402
-from hub.components import subscribe_handlers  # noqa: E402
+from hub.compose import database  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.db import Database  # noqa: E402
 from hub.notify.models import Delivery, DeliveryStatus  # noqa: E402
@@ -111,7 +111,7 @@ class Sink:
 async def fresh_database(url: str) -> tuple[str, Database, str | None]:
     """(url, database, name to drop) with every table created."""
     if url.startswith("sqlite"):
-        db = Database(url)
+        db = database(url)
         await db.create_all()
         return url, db, None
     name = f"bench_notify_{uuid.uuid4().hex[:8]}"
@@ -121,7 +121,7 @@ async def fresh_database(url: str) -> tuple[str, Database, str | None]:
             text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
     fresh = url.rsplit("/", 1)[0] + "/" + name
-    db = Database(fresh)
+    db = database(fresh)
     await db.create_all()
     return fresh, db, name
 
@@ -158,9 +158,9 @@ async def build_school(db: Database, students: int) -> tuple[int, list[int], str
 async def post_grades(settings: Settings, db: Database, students: list[int], count: int,
                       token: str) -> float:
     """POST `count` grades through the API (batches of 1,000); seconds taken."""
-    from hub.web.app import create_app
+    from hub.compose import web_app
 
-    app = create_app(settings, db=db)
+    app = web_app(settings, db=db)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -255,7 +255,6 @@ async def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-notify-"))
     url = args.database_url or f"sqlite+aiosqlite:///{folder / 'hub.db'}"
     url, db, drop = await fresh_database(url)
-    subscribe_handlers()
     settings = Settings(database_url=url, data_dir=folder, secret_key="bench-secret-" + "x" * 32,
                         embedded_worker=False, smtp_host="127.0.0.1",
                         public_url="https://hub.example.test", redis_url=args.redis_url)

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bots.channel import TelegramChannel
 from hub import clock
+from hub.compose import database
 from hub.config import Settings
 from hub.db import Database
 from hub.notify.addresses import ContactAddress
@@ -106,9 +107,9 @@ async def main() -> None:
         async with admin.engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         await admin.dispose()
-        db = Database(url, connect_args={"server_settings": {"search_path": schema}})
+        db = database(url, connect_args={"server_settings": {"search_path": schema}})
     else:
-        db = Database(url)
+        db = database(url)
     total = args.chats * args.per_chat
     async with FakeBotAPI(token=TOKEN, bot_limit=RateLimit(30, 1.0),
                           chat_limit=RateLimit(1, 1.0)) as api:

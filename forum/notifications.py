@@ -27,8 +27,8 @@ from hub.events import (
     AcknowledgementReminded,
     AnnouncementPublished,
     Event,
+    EventHandlers,
     ReplyPosted,
-    subscribe,
 )
 from hub.notify import recipients
 from hub.notify.channel import NotificationKind
@@ -135,7 +135,7 @@ async def on_reply(session: AsyncSession, event: Event) -> None:
     ))
 
 
-def subscribe_handlers() -> None:
-    subscribe(AnnouncementPublished, on_announcement)
-    subscribe(ReplyPosted, on_reply)
-    subscribe(AcknowledgementReminded, on_reminder)
+def subscribe(handlers: EventHandlers) -> None:
+    handlers.on(AnnouncementPublished, on_announcement)
+    handlers.on(ReplyPosted, on_reply)
+    handlers.on(AcknowledgementReminded, on_reminder)

@@ -12,7 +12,7 @@ from forum import board, sanitize, search, topics
 from forum.live import note_after_commit
 from forum.models import Announcement, AnnouncementClass, Post, Section, Status, Topic
 from hub.school import SchoolClass
-from moderation.targets import TargetView, register_target
+from moderation.targets import TargetView
 
 Item = Announcement | Topic | Post
 
@@ -207,8 +207,5 @@ class PostTarget(_Target):
         note_after_commit(session, "topic", post.topic_id, post=post.id)  # type: ignore[union-attr]
 
 
-def register_targets() -> None:
-    """Register the queue's targets (idempotent)."""
-    register_target(AnnouncementTarget())
-    register_target(TopicTarget())
-    register_target(PostTarget())
+# What the moderation queue can act on here; the composition root registers them.
+TARGETS = (AnnouncementTarget(), TopicTarget(), PostTarget())

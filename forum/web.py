@@ -1,4 +1,4 @@
-"""The forum's web component (hub.components.WEB_COMPONENTS): routes, navigation, static
+"""The forum's web component (added by hub.compose.web_app): routes, navigation, static
 files, and the task that publishes scheduled announcements when they fall due."""
 
 from __future__ import annotations

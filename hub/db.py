@@ -24,6 +24,14 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from hub.events import (
+    HANDLERS_KEY,
+    EventHandlers,
+    forget_pending,
+    run_deferred,
+    start_after_commit,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -91,12 +99,17 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 class Database:
-    """The engine and a session factory; one per process."""
+    """The engine and a session factory; one per process. Every session it opens carries
+    the event handlers the composition root gave it (hub.events)."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, handlers: EventHandlers | None = None,
+                 **engine_kwargs: Any) -> None:
         self.url = url
+        self.handlers = handlers if handlers is not None else EventHandlers()
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={HANDLERS_KEY: self.handlers}
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -110,16 +123,22 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction, committed when the block ends."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction, committed when the block ends: the events it
+        deferred are handled just before the commit, its after-commit work starts after."""
+        async with self.sessions() as session:
+            try:
+                async with session.begin():
+                    yield session
+                    await run_deferred(session)
+            except BaseException:
+                forget_pending(session)
+                raise
+            start_after_commit(session)
 
     async def create_all(self) -> None:
-        """Create every table (tests and an empty embedded database); see hub.migrations."""
-        from hub.components import load_models
-
-        load_models()
-
+        """Create every table on Base.metadata (tests and an empty embedded database; see
+        hub.migrations). The composition root, by importing every package, has put them
+        there."""
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
 

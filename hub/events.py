@@ -1,34 +1,31 @@
 """Domain events, handled inside the transaction that caused them.
 
-A service emits an event with `await emit(session, event)`; every handler subscribed to its
-type runs at once in the same session, so the event's consequences (notifications, outbox
-rows, audit entries) commit or roll back together with the cause. Work that must wait for
-the commit (a live update to open pages, a wake-up to the workers) is queued with
-`after_commit` and runs only if the transaction commits.
+A service emits an event with `await emit(session, event)`; every handler that the
+composition root (hub.compose) attached for its type runs at once in the same session, so
+the event's consequences (notifications, outbox rows, audit entries) commit or roll back
+together with the cause. The handlers reach the session through the database it came from:
+`Database(url, handlers=...)` gives each session its `EventHandlers`.
 
-Handlers are subscribed by the composition root (`hub.components`), never by the kernel.
+Two kinds of work wait: `defer(session, processor, event)` gathers events of one kind and
+hands them to `processor` together just before the commit (a batch of 1,000 grades makes one
+pass, not 1,000); `after_commit(session, callback)` runs only once the transaction has
+committed (a live note to open pages, a wake-up to the workers). `Database.transaction()`
+runs both, in that order, where a reader can see it.
 """
-
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, "Event"], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
-
-_handlers: dict[type[Event], list[Handler]] = defaultdict(list)
-_AFTER_COMMIT_KEY = "hub.after_commit"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,43 +94,68 @@ class AcknowledgementReminded(Event):
     person_ids: tuple[int, ...]
 
 
-def subscribe(event_type: type[Event], handler: Handler) -> None:
-    if handler not in _handlers[event_type]:
-        _handlers[event_type].append(handler)
+class EventHandlers:
+    """Which handlers hear which events; built once by the composition root."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+
+    def on(self, event_type: type[Event], handler: Handler) -> None:
+        if handler not in self._handlers[event_type]:
+            self._handlers[event_type].append(handler)
+
+    def for_event(self, event: Event) -> list[Handler]:
+        return [handler for event_type in type(event).__mro__
+                for handler in self._handlers.get(event_type, ())]
 
 
-def unsubscribe_all() -> None:
-    """Tests only: forget every handler."""
-    _handlers.clear()
+NO_HANDLERS = EventHandlers()
+HANDLERS_KEY = "hub.event_handlers"
+_DEFERRED_KEY = "hub.deferred"
+_AFTER_COMMIT_KEY = "hub.after_commit"
+
+Processor = Callable[[AsyncSession, list["Event"]], Awaitable[None]]
 
 
 async def emit(session: AsyncSession, event: Event) -> None:
-    for event_type in type(event).__mro__:
-        for handler in _handlers.get(event_type, ()):  # type: ignore[arg-type]
-            await handler(session, event)
+    handlers: EventHandlers = session.info.get(HANDLERS_KEY, NO_HANDLERS)
+    for handler in handlers.for_event(event):
+        await handler(session, event)
+
+
+def defer(session: AsyncSession, processor: Processor, event: Event) -> None:
+    """Note `event` for `processor`, which gets every event so noted at once before commit."""
+    pending: dict[Processor, list[Event]] = session.info.setdefault(_DEFERRED_KEY, {})
+    pending.setdefault(processor, []).append(event)
+
+
+async def run_deferred(session: AsyncSession) -> None:
+    """Handle what is noted so far (before the commit, or before reading its results in the
+    same transaction)."""
+    while pending := session.info.pop(_DEFERRED_KEY, None):
+        for processor, events in pending.items():
+            await processor(session, events)
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
-    session.sync_session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
 _background: set[asyncio.Task[None]] = set()
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
-    if not callbacks:
-        return
-    loop = asyncio.get_running_loop()
-    for callback in callbacks:
-        task = loop.create_task(_guarded(callback))
+def start_after_commit(session: AsyncSession) -> None:
+    """Start what waited for the commit; a failure is logged, never raised to the caller,
+    since the database already holds the truth."""
+    for callback in session.info.pop(_AFTER_COMMIT_KEY, []):
+        task = asyncio.get_running_loop().create_task(_guarded(callback))
         _background.add(task)
         task.add_done_callback(_background.discard)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
+def forget_pending(session: AsyncSession) -> None:
+    """A rolled-back transaction takes what it noted with it."""
+    session.info.pop(_DEFERRED_KEY, None)
     session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
@@ -148,7 +170,3 @@ async def settle() -> None:
     """Wait for after-commit callbacks already started (tests, shutdown)."""
     while _background:
         await asyncio.gather(*list(_background), return_exceptions=True)
-
-
-def utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)

@@ -1,12 +1,13 @@
 """Personal data (152-ФЗ): export everything the hub holds about a person, and erase it.
 
 Every package that stores personal data provides a source; the composition root lists them
-(`hub.components.PRIVACY_SOURCES`), so an export or erasure reaches every table."""
+(`hub.compose.privacy_sources`), and the caller passes them in, so an export or erasure
+reaches every table."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, or_, select
@@ -44,12 +45,6 @@ ERASED_LAST_NAME = "Удалённый"
 ERASED_FIRST_NAME = "пользователь"
 
 
-def privacy_sources() -> list[PersonalDataSource]:
-    from hub.components import PRIVACY_SOURCES
-
-    return [importlib.import_module(name).PRIVACY for name in PRIVACY_SOURCES]
-
-
 def _iso(value: dt.datetime | dt.time | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -58,9 +53,11 @@ def _ref(person: Person) -> dict[str, Any]:
     return {"id": person.id, "name": person.full_name}
 
 
-async def export_person(session: AsyncSession, person_id: int) -> dict[str, Any]:
+async def export_person(
+    session: AsyncSession, person_id: int, sources: Sequence[PersonalDataSource]
+) -> dict[str, Any]:
     """Everything the hub holds about a person, JSON-ready: the kernel's tables and every
-    source in hub.components.PRIVACY_SOURCES (under "sources")."""
+    source given (under "sources")."""
     person = await session.get_one(Person, person_id)
     school_class = await session.scalar(
         select(SchoolClass).join(Enrolment, Enrolment.class_id == SchoolClass.id)
@@ -159,19 +156,21 @@ async def export_person(session: AsyncSession, person_id: int) -> dict[str, Any]
             "sessions": sessions or 0,
             "invitations": invitations or 0,
         }
-    for source in privacy_sources():
+    for source in sources:
         data["sources"][source.name] = await source.export(session, person_id)
     return data
 
 
-async def erase_person(session: AsyncSession, person_id: int) -> int | None:
+async def erase_person(
+    session: AsyncSession, person_id: int, sources: Sequence[PersonalDataSource]
+) -> int | None:
     """Erase a person inside the caller's transaction: the account (with its sessions,
     invitations and sign-in failures), contact addresses, preferences, consents,
     guardianships, enrolment, teaching, roles and every source's data; the row stays with
     an anonymised name and no contacts. Returns the erased account's id (to end sessions
     kept outside the database), if there was one."""
     person = await session.get_one(Person, person_id)
-    for source in privacy_sources():
+    for source in sources:
         await source.erase(session, person_id)
     account = await session.scalar(select(Account).where(Account.person_id == person_id))
     account_id = account.id if account else None

@@ -1,6 +1,6 @@
 """What the queue moderates: announcements, topics and posts, reached through the packages
-that own them. The forum registers one ReviewTarget per kind at start-up; the queue never
-imports the forum."""
+that own them. The composition root (hub.compose) registers the forum's targets, one per
+kind, at the start of every process; the queue never imports the forum."""
 
 from __future__ import annotations
 
@@ -65,6 +65,3 @@ def get_target(kind: str) -> ReviewTarget:
     except KeyError:
         raise UnknownTarget(kind) from None
 
-
-def registered_kinds() -> tuple[str, ...]:
-    return tuple(_targets)

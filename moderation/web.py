@@ -14,10 +14,10 @@ from multidict import MultiDictProxy
 
 from hub import clock
 from hub.auth.access import Action, Principal, can, require
-from hub.http.keys import DB, NAV, PRINCIPAL, SETTINGS, NavItem
+from hub.http.keys import DB, NAV, PRINCIPAL, NavItem
 from hub.http.render import render
 from hub.http.session import signed_in
-from moderation import audit, queue, sanctions, screening, watched
+from moderation import audit, queue, sanctions, watched
 from moderation.highlight import CATEGORY_TITLES, highlight, rule_title, text_of
 from moderation.models import ItemSource, ItemStatus, ReviewItem
 from moderation.targets import TargetView
@@ -32,9 +32,6 @@ routes = web.RouteTableDef()
 
 
 def setup(app: web.Application) -> None:
-    settings = app[SETTINGS]
-    screening.configure(tz=settings.tz)
-    watched.configure(refuse_obscene=settings.obscenity_action == "refuse")
     app.router.add_routes(routes)
     app.router.add_static("/moderation/static/", STATIC, name="moderation_static")
     app[NAV].append(NavItem("Модерация", "/moderation/queue",

@@ -15,16 +15,15 @@ from hub import clock as hub_clock
 from hub import events
 from hub.auth.secrets import use_cheap_hashing
 from hub.clock import SetClock
-from hub.components import subscribe_handlers
+from hub.compose import configure, event_handlers, web_app
 from hub.config import Settings
 from hub.db import Database
-from hub.web.app import create_app
 from tests.support.clock import SCHOOL_MORNING
 from tests.support.school import SchoolBuilder
 from tests.support.services import need_postgres
 
 use_cheap_hashing()
-subscribe_handlers()
+configure(Settings(secret_key="test-secret-key-" + "x" * 32))
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +40,8 @@ def clock() -> Iterator[SetClock]:
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """An empty database with every table, on SQLite and on PostgreSQL (a fresh schema)."""
     if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+                            handlers=event_handlers())
         await database.create_all()
         yield database
         await database.dispose()
@@ -51,7 +51,8 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     admin = Database(url)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    database = Database(url, handlers=event_handlers(),
+                        connect_args={"server_settings": {"search_path": schema}})
     try:
         await database.create_all()
         yield database
@@ -65,7 +66,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 @pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """SQLite only, for tests about behaviour that does not depend on the backend."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", handlers=event_handlers())
     await database.create_all()
     yield database
     await database.dispose()
@@ -83,7 +84,7 @@ async def school(db: Database) -> SchoolBuilder:
 
 @pytest.fixture
 async def client(settings: Settings, db: Database) -> AsyncIterator[TestClient]:
-    app = create_app(settings, db=db)
+    app = web_app(settings, db=db)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
     await events.settle()

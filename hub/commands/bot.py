@@ -10,7 +10,7 @@ import signal
 import sys
 from typing import Any
 
-from hub.cli import open_database
+from hub.compose import open_database
 from hub.config import Settings
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hub import migrate
 from hub.auth import accounts
-from hub.cli import open_database, prepare_database
+from hub.compose import open_database, prepare_database, web_app
 from hub.config import Settings
 from hub.db import Database
 from hub.school import Role, School, create_person, create_school
@@ -48,11 +48,9 @@ def add_commands(subparsers: Any) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
-    from hub.web.app import create_app
-
     started = time.perf_counter()
     asyncio.run(prepare_database(settings))
-    app = create_app(settings)
+    app = web_app(settings)
     host, port = args.host or settings.host, args.port or settings.port
 
     async def announce(_app: web.Application) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from hub.cli import open_database
+from hub.compose import open_database
 from hub.config import Settings
 from hub.demo import SCHOOL_NAME, load_demo
 

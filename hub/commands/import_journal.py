@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.cli import open_database
+from hub.compose import open_database
 from hub.config import Settings
 from hub.db import Database
 from hub.journal import (

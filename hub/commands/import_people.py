@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.cli import open_database
+from hub.compose import open_database
 from hub.config import Settings
 from hub.importer import ImportRejected, import_people
 from hub.school import School, create_school

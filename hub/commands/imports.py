@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-IMPORT_MODULES: tuple[str, ...] = (
-    "hub.commands.import_journal",
-    "hub.commands.import_people",  # people and classes (issue 2)
-)
+from hub.commands import import_journal, import_people
+
+IMPORT_MODULES = (import_journal, import_people)
 
 
 def add_commands(subparsers: Any) -> None:
     group = subparsers.add_parser("import", help="import people, classes, grades, attendance")
     kinds = group.add_subparsers(dest="import_kind", required=True, metavar="WHAT")
-    for name in IMPORT_MODULES:
-        importlib.import_module(name).add_import_commands(kinds)
+    for module in IMPORT_MODULES:
+        module.add_import_commands(kinds)

@@ -10,12 +10,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from hub import compose
 from hub.broker import RedisBroker, set_broker
-from hub.components import subscribe_handlers
 from hub.config import Settings
-from hub.db import Database
-from hub.notify import schedule
-from hub.notify.worker import Worker, WorkerConfig
+from hub.notify.worker import WorkerConfig
 
 log = logging.getLogger("hub.worker")
 
@@ -35,10 +33,8 @@ def add_commands(subparsers: Any) -> None:
 
 
 async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    subscribe_handlers()  # channel packages register themselves here
-    schedule.configure(settings.tz)
     # A worker never changes the schema: `hub serve` or `hub migrate` does.
-    db = Database(settings.database_url)
+    db = compose.database(settings.database_url)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     if redis is not None:
         set_broker(RedisBroker(redis))
@@ -47,7 +43,7 @@ async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         lease=args.lease, send_timeout=min(WorkerConfig.send_timeout, args.lease / 2),
         poll_interval=args.poll,
     )
-    worker = Worker(settings, db, worker_id=args.id, config=config)
+    worker = compose.worker(settings, db, worker_id=args.id, config=config)
     if not worker.channels:
         log.warning("no channel is configured: nothing will be sent")
     stop = asyncio.Event()

@@ -14,6 +14,7 @@ from hub.auth.sessions import SessionStore
 from hub.broker import Broker
 from hub.config import Settings
 from hub.db import Database
+from hub.privacy import PersonalDataSource
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ BROKER = web.AppKey("broker", Broker)  # type: ignore[type-abstract]
 SESSIONS = web.AppKey("sessions", SessionStore)  # type: ignore[type-abstract]
 REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 NAV = web.AppKey("nav", list[NavItem])
+# Every package's personal data, for export and erasure (hub.compose.privacy_sources).
+PRIVACY_SOURCES = web.AppKey("privacy_sources", tuple[PersonalDataSource, ...])
 
 # Request keys (request[...]): set by the middlewares in hub.http.middlewares.
 PRINCIPAL = web.RequestKey("principal", Principal | None)  # type: ignore[arg-type]

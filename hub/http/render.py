@@ -14,14 +14,12 @@ from aiohttp import web
 from hub.http.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
 from hub.school import ROLE_TITLES, Role
 
-# Every package keeps its templates in <package>/templates/<package>/...; the layout and
-# the account pages live in hub/web/templates.
-TEMPLATE_PACKAGES = ("hub.web", "forum", "moderation", "mail", "bots", "hub.notify")
 
-
-def setup_templates(app: web.Application) -> None:
+def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
+    """Templates from each package's `templates` folder (<package>/templates/<package>/...);
+    the layout and the account pages live in hub/web/templates."""
     loaders: list[jinja2.BaseLoader] = []
-    for package in TEMPLATE_PACKAGES:
+    for package in packages:
         spec = importlib.util.find_spec(package)
         for location in (spec.submodule_search_locations or []) if spec else []:
             folder = Path(location) / "templates"

@@ -7,11 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hub.components import load_models
+import hub.compose  # noqa: F401  (it imports every package, so every table is on Base.metadata)
 from hub.db import Base, make_engine
 from hub.migrate import include_name
 
-load_models()
 target_metadata = Base.metadata
 
 

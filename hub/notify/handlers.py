@@ -2,7 +2,7 @@
 
 Each runs inside the transaction that caused the event, so the record, its notifications
 and their deliveries commit together. Grades and attendance come in batches: their events
-are gathered and handled together just before the commit (hub.notify.deferred).
+are gathered and handled together just before the commit (hub.events.defer).
 Announcements and forum replies know their own audiences: their packages call
 `hub.notify.outbox.enqueue` from their handlers.
 """
@@ -16,10 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import journal
-from hub.events import AttendanceMarked, Event, GradePosted, ModerationDecided, subscribe
+from hub.events import (
+    AttendanceMarked,
+    Event,
+    EventHandlers,
+    GradePosted,
+    ModerationDecided,
+    defer,
+)
 from hub.notify import recipients
 from hub.notify.channel import NotificationKind
-from hub.notify.deferred import defer
 from hub.notify.outbox import Message, enqueue, enqueue_many
 
 CHILDREN_URL = "/children"
@@ -113,7 +119,7 @@ async def on_moderation_decided(session: AsyncSession, event: Event) -> None:
     ))
 
 
-def subscribe_handlers() -> None:
-    subscribe(GradePosted, on_grade)
-    subscribe(AttendanceMarked, on_attendance)
-    subscribe(ModerationDecided, on_moderation_decided)
+def subscribe(handlers: EventHandlers) -> None:
+    handlers.on(GradePosted, on_grade)
+    handlers.on(AttendanceMarked, on_attendance)
+    handlers.on(ModerationDecided, on_moderation_decided)

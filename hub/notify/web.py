@@ -3,19 +3,17 @@ worker embedded in `hub serve`."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from hub.auth.access import Action, Principal, can, require
-from hub.http.keys import BROKER, DB, NAV, PRINCIPAL, SETTINGS, NavItem
+from hub.http.keys import DB, NAV, PRINCIPAL, SETTINGS, NavItem
 from hub.http.render import redirect, render
 from hub.http.session import signed_in
-from hub.notify import deliverylog, inbox, schedule
+from hub.notify import deliverylog, inbox
 from hub.notify.addresses import addresses_of
 from hub.notify.channel import KIND_TITLES, ChannelName, NotificationKind
 from hub.notify.models import STATUS_TITLES, DeliveryStatus
@@ -28,7 +26,7 @@ from hub.notify.preferences import (
     set_mode,
     set_schedule,
 )
-from hub.notify.worker import Worker, retry_delivery
+from hub.notify.worker import retry_delivery
 from hub.school import Role
 
 log = logging.getLogger(__name__)
@@ -51,23 +49,6 @@ def setup(app: web.Application) -> None:
                             visible=lambda p: p.person_id is not None, badge=_unread_badge))
     app[NAV].append(NavItem("Доставка", "/admin/deliveries", order=90,
                             visible=lambda p: can(p, Action.VIEW_DELIVERY_LOG)))
-    schedule.configure(app[SETTINGS].tz)
-    if app[SETTINGS].embedded_worker:
-        app.cleanup_ctx.append(_embedded_worker)
-
-
-async def _embedded_worker(app: web.Application) -> AsyncIterator[None]:
-    worker = Worker(app[SETTINGS], app[DB], broker=app[BROKER])
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    yield
-    stop.set()
-    try:
-        await asyncio.wait_for(task, timeout=30)
-    except TimeoutError:
-        log.warning("embedded worker did not stop in time")
-    finally:
-        await worker.aclose()
 
 
 async def _unread_badge(request: web.Request) -> int | None:

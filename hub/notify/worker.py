@@ -91,7 +91,7 @@ class Worker:
         self,
         settings: Settings,
         db: Database,
-        channels: dict[ChannelName, Channel] | None = None,
+        channels: dict[ChannelName, Channel],
         *,
         worker_id: str | None = None,
         config: WorkerConfig | None = None,
@@ -101,9 +101,7 @@ class Worker:
         self.db = db
         # The broker its wake-ups come through: the process's, unless the host app has its own.
         self.broker = broker
-        self.channels = channels if channels is not None else registry.build_channels(
-            settings, db
-        )
+        self.channels = channels
         self.id = worker_id or new_worker_id()
         self.config = config or WorkerConfig()
 

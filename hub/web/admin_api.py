@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import directory
 from hub.auth.access import Action, Principal, can, require
 from hub.http.api import ApiModel, add_endpoint, api_error, read_json
-from hub.http.keys import DB, SESSIONS
+from hub.http.keys import DB, PRIVACY_SOURCES, SESSIONS
 from hub.http.session import current_principal
 from hub.importer import MAX_FILE_BYTES, ImportRejected, import_people
 from hub.privacy import erase_person, export_person
@@ -383,7 +383,7 @@ async def export_view(request: web.Request) -> web.Response:
     person_id = _id(request)
     async with request.app[DB].session() as session:
         await _person(session, principal, person_id)
-        data = await export_person(session, person_id)
+        data = await export_person(session, person_id, request.app[PRIVACY_SOURCES])
     log.info("personal data of person %s exported over the API", person_id)
     return web.json_response(data, dumps=_dumps)
 
@@ -400,7 +400,7 @@ async def erase_view(request: web.Request) -> web.Response:
         raise api_error(409, "Нельзя удалить собственные данные.")
     async with request.app[DB].transaction() as session:
         await _person(session, principal, person_id)
-        account_id = await erase_person(session, person_id)
+        account_id = await erase_person(session, person_id, request.app[PRIVACY_SOURCES])
     if account_id is not None:
         await request.app[SESSIONS].end_all(account_id)
     log.info("person %s erased over the API", person_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from sqlalchemy import text
 
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
-from hub.components import WEB_COMPONENTS, subscribe_handlers
 from hub.config import Settings
 from hub.db import Database
 from hub.http import middlewares
@@ -24,8 +22,11 @@ STATIC = Path(__file__).parent / "static"
 MAX_BODY = 25 * 1024 * 1024  # attachments; JSON bodies have their own, smaller limit
 
 
-def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
-    subscribe_handlers()
+def create_app(
+    settings: Settings, *, db: Database, template_packages: tuple[str, ...] = ("hub.web",)
+) -> web.Application:
+    """The kernel's application: middlewares, services, templates, health and metrics. The
+    composition root (hub.compose.web_app) adds every package's pages to it."""
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=[
@@ -37,17 +38,13 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
         ],
     )
     app[SETTINGS] = settings
-    app[DB] = db or Database(settings.database_url)
+    app[DB] = db
     app[NAV] = []
     app.cleanup_ctx.append(_services)
-    if db is None:
-        app.on_cleanup.append(_dispose_db)
-    setup_templates(app)
+    setup_templates(app, template_packages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static/", STATIC, name="static")
-    for name in WEB_COMPONENTS:
-        importlib.import_module(name).setup(app)
     return app
 
 
@@ -63,10 +60,6 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     if get_broker() is app[BROKER]:
         set_broker(previous)  # what the process had before this app, not a closed broker
     await app[BROKER].close()
-
-
-async def _dispose_db(app: web.Application) -> None:
-    await app[DB].dispose()
 
 
 async def healthz(request: web.Request) -> web.Response:

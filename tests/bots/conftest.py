@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub import events
+from hub.compose import web_app
 from hub.config import Settings
 from hub.db import Database
 from hub.school import Person
-from hub.web.app import create_app
 from tests.support.school import SchoolBuilder
 from tests.support.telegram_api import FakeBotAPI
 from tests.support.web import post_form, sign_in
@@ -46,7 +46,7 @@ def tg_settings(tmp_path: Path, api: FakeBotAPI) -> Settings:
 
 async def start_hub(settings: Settings, db: Database, api: FakeBotAPI) -> TestClient:
     """A hub instance on `db`, with the fake server's webhook pointing at it."""
-    client = TestClient(TestServer(create_app(settings, db=db)))
+    client = TestClient(TestServer(web_app(settings, db=db)))
     await client.start_server()
     await api.bot().set_webhook(str(client.make_url("/telegram/webhook")), secret_token=SECRET)
     return client

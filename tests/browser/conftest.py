@@ -14,9 +14,10 @@ import pytest
 from aiohttp import web
 
 from hub import events
+from hub.compose import web_app
 from hub.config import Settings
 from hub.db import Database
-from hub.web.app import create_app
+from tests.support.clock import real_time_env
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +39,7 @@ def _chromium_present() -> bool:
 @pytest.fixture
 async def live_url(settings: Settings, db: Database) -> AsyncIterator[str]:
     """The whole app on db, served on 127.0.0.1 at a free port."""
-    runner = web.AppRunner(create_app(settings, db=db))
+    runner = web.AppRunner(web_app(settings, db=db))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -61,7 +62,7 @@ async def chromium() -> AsyncIterator[Any]:
         _unavailable(f"Chromium at {CHROMIUM}")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=real_time_env()
         )
         try:
             yield browser

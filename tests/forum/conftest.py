@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -58,9 +58,8 @@ Capture = Callable[[type[events.Event]], list[events.Event]]
 
 
 @pytest.fixture
-def captured() -> Iterator[Capture]:
+def captured(db: Database) -> Capture:
     """captured(EventType) -> the list the events of that type are appended to."""
-    subscribed: list[tuple[type[events.Event], events.Handler]] = []
 
     def capture(event_type: type[events.Event]) -> list[events.Event]:
         seen: list[events.Event] = []
@@ -68,13 +67,10 @@ def captured() -> Iterator[Capture]:
         async def handler(session: object, event: events.Event) -> None:
             seen.append(event)
 
-        events.subscribe(event_type, handler)  # type: ignore[arg-type]
-        subscribed.append((event_type, handler))  # type: ignore[arg-type]
+        db.handlers.on(event_type, handler)  # type: ignore[arg-type]
         return seen
 
-    yield capture
-    for event_type, handler in subscribed:
-        events._handlers[event_type].remove(handler)
+    return capture
 
 
 async def watch_word(db: Database, school_id: int, pattern: str, action: str) -> None:

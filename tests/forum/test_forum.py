@@ -352,14 +352,14 @@ async def test_sqlite_search_table_is_made_when_missing(
     from aiohttp.test_utils import TestServer
     from sqlalchemy import text
 
-    from hub.web.app import create_app
+    from hub.compose import web_app
     from tests.support.school import SchoolBuilder
 
     async with sqlite_db.transaction() as session:
         await session.execute(text("DROP TABLE forum_posts_fts"))
     school = await SchoolBuilder(sqlite_db).start()
     await school.student("5А", login="pupil")
-    async with TestClient(TestServer(create_app(settings, db=sqlite_db))) as client:  # type: ignore[arg-type]
+    async with TestClient(TestServer(web_app(settings, db=sqlite_db))) as client:  # type: ignore[arg-type]
         await sign_in(client, "pupil")
         await open_forum(client)
         await new_topic(client, await section_id(sqlite_db, "school"), title="Олимпиада",

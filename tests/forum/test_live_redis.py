@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from forum.models import Section
 from hub import events
+from hub.compose import web_app
 from hub.config import Settings
 from hub.db import Database
-from hub.web.app import create_app
 from tests.support.services import need_redis
 from tests.support.web import post_form, sign_in
 
@@ -30,8 +30,8 @@ async def test_reply_on_one_instance_reaches_a_page_on_another(
     await school.parent_of(child, login="parent")
     settings = Settings(data_dir=tmp_path / "var", secret_key="k" * 40,  # type: ignore[operator]
                         redis_url=redis_url)
-    first = TestClient(TestServer(create_app(settings, db=sqlite_db)))
-    second = TestClient(TestServer(create_app(settings, db=sqlite_db)))
+    first = TestClient(TestServer(web_app(settings, db=sqlite_db)))
+    second = TestClient(TestServer(web_app(settings, db=sqlite_db)))
     async with first, second:
         await sign_in(first, "parent")
         await sign_in(second, "parent")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from hub import cli
 from hub.auth.models import Account
+from hub.compose import database
 from hub.db import Database
 from hub.demo import load_demo
 from hub.school import Enrolment, Person, SchoolClass
@@ -81,7 +82,7 @@ def test_hub_demo_prints_the_url_and_sign_ins_and_is_idempotent(
     assert second.split("Адрес:")[1] == first.split("Адрес:")[1]
 
     async def accounts() -> int:
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'hub.db'}")
+        db = database(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'hub.db'}")
         try:
             async with db.session() as session:
                 return await session.scalar(select(func.count()).select_from(Account)) or 0

@@ -9,14 +9,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+import hub.compose  # noqa: F401  (it imports every package, so every table is on Base.metadata)
 from hub import migrate
-from hub.components import load_models
 from hub.db import Base, Database
 from tests.support.services import need_postgres
 
 
 def _differences(connection: Connection) -> list[object]:
-    load_models()
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "include_name": migrate.include_name}
     )

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import compose
 from hub.auth.access import TokenScope
 from hub.auth.models import Account, WebSession
 from hub.auth.tokens import issue_token
@@ -22,7 +23,7 @@ from tests.support.web import api, post_form, sign_in
 
 
 class _NotesSource:
-    """A feature package's source, as hub.components.PRIVACY_SOURCES lists them."""
+    """A feature package's source, as hub.compose.privacy_sources lists them."""
 
     name = "notes"
     erased: list[int] = []
@@ -39,10 +40,8 @@ PRIVACY = _NotesSource()
 
 @pytest.fixture(autouse=True)
 def _notes_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hub.components
-
-    monkeypatch.setattr(hub.components, "PRIVACY_SOURCES",
-                        (*hub.components.PRIVACY_SOURCES, __name__))
+    every_package = compose.privacy_sources()
+    monkeypatch.setattr(compose, "privacy_sources", lambda: (*every_package, PRIVACY))
     _NotesSource.erased.clear()
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from hub import events
+from hub.db import Database
 from hub.events import AttendanceMarked, Event, GradePosted
 from hub.school import Person, Role
 from tests.support.school import SchoolBuilder
@@ -51,15 +50,13 @@ async def coordinator(school: SchoolBuilder) -> Person:
 
 
 @pytest.fixture
-def emitted() -> Iterator[list[Event]]:
+def emitted(db: Database) -> list[Event]:
     """Every GradePosted / AttendanceMarked emitted while the test runs."""
     seen: list[Event] = []
 
     async def record(_session: object, event: Event) -> None:
         seen.append(event)
 
-    events.subscribe(GradePosted, record)
-    events.subscribe(AttendanceMarked, record)
-    yield seen
-    for event_type in (GradePosted, AttendanceMarked):
-        events._handlers[event_type].remove(record)
+    db.handlers.on(GradePosted, record)
+    db.handlers.on(AttendanceMarked, record)
+    return seen

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.commands.import_journal import ImportRejected, cmd_import_journal, import_journal
+from hub.compose import database
 from hub.config import Settings
 from hub.db import Database
 from hub.events import Event
@@ -88,7 +89,7 @@ async def test_attendance_command(
     )
 
     async def same_database(_settings: Settings) -> Database:
-        return Database(sqlite_db.url)
+        return database(sqlite_db.url)
 
     monkeypatch.setattr("hub.commands.import_journal.open_database", same_database)
     settings = Settings(data_dir=tmp_path, secret_key="k" * 40)

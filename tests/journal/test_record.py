@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from hub import clock
 from hub.auth.access import Principal, TokenScope
 from hub.db import Database
 from hub.events import AttendanceMarked, Event, GradePosted
@@ -24,10 +23,8 @@ from hub.journal import (
     record_grades,
 )
 from tests.journal.conftest import Journal5A
+from tests.support.clock import TODAY, YESTERDAY
 from tests.support.school import SchoolBuilder
-
-TODAY = clock.now().astimezone(dt.timezone(dt.timedelta(hours=3))).date()
-YESTERDAY = TODAY - dt.timedelta(days=1)
 
 
 def journal_token(school_id: int) -> Principal:
@@ -207,7 +204,7 @@ async def test_attendance_rejects_bad_lesson_number_and_batch_over_limit(
 async def test_students_records_are_exported_and_erased_with_them(
     db: Database, school: SchoolBuilder, journal: Journal5A
 ) -> None:
-    from hub.privacy import privacy_sources
+    from hub.compose import privacy_sources
 
     [source] = [s for s in privacy_sources() if s.name == "journal"]
     teacher = await school.principal(journal.teacher)

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.compose import channels
 from hub.config import Settings
 from hub.db import Database
-from hub.notify import registry
 from hub.notify.channel import ChannelName, Item, NotificationKind
 from hub.school import Person, Role
 from mail.channel import SmtpChannel
 from mail.mailbox import MailboxChannel
 from mail.privacy import PRIVACY
+from mail.tokens import unsubscribe_link
 from tests.mail.conftest import envelope, grade_item
 from tests.support.school import SchoolBuilder
 from tests.support.web import sign_in
@@ -134,11 +135,10 @@ async def test_personal_data_export_and_erasure(
 async def test_the_embedded_default_keeps_mail_and_smtp_settings_send_it(
     settings: Settings, sqlite_db: Database, tmp_path: Path
 ) -> None:
-    factory = registry.registered()[ChannelName.EMAIL]
-    assert isinstance(factory(settings, sqlite_db), MailboxChannel)
+    assert isinstance(channels(settings, sqlite_db)[ChannelName.EMAIL], MailboxChannel)
     with_smtp = Settings(data_dir=tmp_path / "v2", secret_key="k" * 40, smtp_host="127.0.0.1")
-    channel = factory(with_smtp, sqlite_db)
+    channel = channels(with_smtp, sqlite_db)[ChannelName.EMAIL]
     assert isinstance(channel, SmtpChannel)
     await channel.aclose()
-    link = registry.unsubscribe_link(settings, 5, NotificationKind.ATTENDANCE.value)
+    link = unsubscribe_link(settings, 5, NotificationKind.ATTENDANCE.value)
     assert link is not None and link.startswith(settings.public_url + "/mail/unsubscribe/")

@@ -18,7 +18,6 @@ from hub.config import Settings
 from hub.db import Database
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.outbox import wake_workers
-from mail import wiring as mail_wiring
 from tests.notify.conftest import YESTERDAY, Family
 from tests.notify.waiting import eventually
 from tests.support.school import SchoolBuilder
@@ -30,7 +29,6 @@ T = TypeVar("T")
 
 @pytest.fixture
 def settings(tmp_path: Path, smtp_sink: SmtpSink) -> Settings:
-    mail_wiring.subscribe_handlers()  # the e-mail channel, as the composition root does
     return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32,
                     **smtp_sink.settings())
 

@@ -18,11 +18,13 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select, text
 
 from hub.broker import RedisBroker, get_broker, set_broker
+from hub.compose import database
 from hub.db import Database
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.school import Person
 from tests.notify.conftest import post_grade, post_grades
 from tests.notify.waiting import eventually
+from tests.support.clock import real_time_env
 from tests.support.school import SchoolBuilder
 from tests.support.services import need_postgres, need_redis
 from tests.support.smtp import SmtpSink
@@ -43,7 +45,7 @@ class Outside:
 async def outside(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Outside]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        db = Database(url)
+        db = database(url)
         await db.create_all()
         yield Outside(db, url)
         await db.dispose()
@@ -55,7 +57,7 @@ async def outside(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
             text(f'CREATE DATABASE "{name}"'))
     url = base.rsplit("/", 1)[0] + "/" + name
-    db = Database(url)
+    db = database(url)
     try:
         await db.create_all()
         yield Outside(db, url)
@@ -169,13 +171,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _real_time_env() -> dict[str, str]:
-    """The environment without a faked clock (faketime's preload): the suite must pass with the
-    machine's clock set to any hour, and redis-server does not start under the preload."""
-    return {key: value for key, value in os.environ.items()
-            if key != "LD_PRELOAD" and not key.startswith("FAKETIME")}
-
-
 class PrivateRedis:
     """A redis-server of this test alone, so restarting it disturbs no one else."""
 
@@ -190,7 +185,7 @@ class PrivateRedis:
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL, env=_real_time_env(),
+            "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL, env=real_time_env(),
         )
         client = Redis.from_url(self.url)
         try:

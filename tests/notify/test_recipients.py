@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from hub.compose import privacy_sources
 from hub.config import Settings
 from hub.db import Database
 from hub.events import ModerationDecided, emit
@@ -216,14 +217,14 @@ async def test_erasing_a_person_removes_their_notifications(
     await post_grade(db, school.school_id, family.alice, 5, "j-1")
     await post_grade(db, school.school_id, family.vera, 4, "j-2")
     async with db.session() as session:
-        exported = await export_person(session, family.anna.id)
+        exported = await export_person(session, family.anna.id, privacy_sources())
     [note] = exported["sources"]["notifications"]["notifications"]
     assert note["title"] == "Оценка 5 по предмету «Математика»"
     assert [d["channel"] for d in exported["sources"]["notifications"]["deliveries"]] == [
         "email"]
 
     async with db.transaction() as session:
-        await erase_person(session, family.anna.id)
+        await erase_person(session, family.anna.id, privacy_sources())
     async with db.session() as session:
         left = list(await session.scalars(select(Notification.person_id)))
         deliveries = list(await session.scalars(select(Delivery.person_id)))

@@ -9,6 +9,7 @@ or freezes it (`clock.freeze()`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from zoneinfo import ZoneInfo
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -19,3 +20,11 @@ YESTERDAY = TODAY - dt.timedelta(days=1)
 
 def moscow(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=MOSCOW)
+
+
+def real_time_env() -> dict[str, str]:
+    """This environment without a faked machine clock (faketime's preload), for the services
+    a test starts beside the hub (redis-server, Chromium): the suite must pass with the
+    machine's clock set to any hour, and they do not run under the preload."""
+    return {key: value for key, value in os.environ.items()
+            if key != "LD_PRELOAD" and not key.startswith("FAKETIME")}

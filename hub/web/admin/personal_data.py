@@ -9,7 +9,7 @@ import logging
 from aiohttp import web
 
 from hub.auth.access import Action, require
-from hub.http.keys import DB, SESSIONS
+from hub.http.keys import DB, PRIVACY_SOURCES, SESSIONS
 from hub.http.render import render
 from hub.http.session import signed_in
 from hub.privacy import erase_person, export_person
@@ -28,7 +28,7 @@ async def export_download(request: web.Request) -> web.Response:
     person_id = path_id(request)
     async with request.app[DB].session() as session:
         await person_or_404(session, principal.school_id, person_id)
-        data = await export_person(session, person_id)
+        data = await export_person(session, person_id, request.app[PRIVACY_SOURCES])
     log.info("personal data of person %s exported by %s", person_id, principal.person_id)
     return web.Response(
         text=json.dumps(data, ensure_ascii=False, indent=2),
@@ -69,7 +69,7 @@ async def erase(request: web.Request) -> web.Response:
         }, status=422)
     async with request.app[DB].transaction() as session:
         person = await person_or_404(session, principal.school_id, person_id)
-        account_id = await erase_person(session, person_id)
+        account_id = await erase_person(session, person_id, request.app[PRIVACY_SOURCES])
     if account_id is not None:
         await request.app[SESSIONS].end_all(account_id)
     log.info("person %s erased by %s", person_id, principal.person_id)

@@ -43,8 +43,8 @@ from hub.broker import InProcessBroker, RedisBroker, set_broker  # noqa: E402
 from hub.compose import database  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.db import Database  # noqa: E402
+from hub.notify.envelopes import load_envelopes  # noqa: E402
 from hub.notify.models import Delivery, DeliveryStatus  # noqa: E402
-from hub.notify.worker import Worker  # noqa: E402
 from hub.school import (  # noqa: E402
     ConsentPurpose,
     Role,
@@ -225,12 +225,11 @@ async def ceiling(settings: Settings, db: Database, sink: Sink) -> tuple[int, fl
     """Render every delivery's message first, then send them all over one connection."""
     async with db.session() as session:
         ids = list(await session.scalars(select(Delivery.id).order_by(Delivery.id)))
-        worker = Worker(settings, db, channels={})
-        claimed = await worker._envelopes(session, ids, clock.now())
+        loaded = await load_envelopes(session, ids, public_url=settings.public_url)
     messages = []
-    for item in claimed:
-        assert item.envelope is not None
-        message = render_message(item.envelope, settings)
+    for _, envelope in loaded:
+        assert envelope is not None
+        message = render_message(envelope, settings)
         messages.append((message["To"].addresses[0].addr_spec, wire_bytes(message)))
     sender = sender_address(settings)
     smtp = SMTP(hostname="127.0.0.1", port=sink.port, start_tls=False)

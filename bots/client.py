@@ -9,10 +9,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from hub.config import Settings
 
 
-def bot_configured(settings: Settings) -> bool:
-    return settings.telegram_bot_token is not None and settings.telegram_mode != "off"
-
-
 def make_bot(settings: Settings) -> Bot:
     """A Bot on Telegram, or on `telegram_api_base` (a local Bot API server, tests)."""
     assert settings.telegram_bot_token is not None

@@ -41,7 +41,6 @@ from hub.notify import privacy as notify_privacy
 from hub.notify import schedule
 from hub.notify import web as notify_web
 from hub.notify.channel import Channel, ChannelName
-from hub.notify.registry import set_unsubscribe_link
 from hub.notify.worker import Worker
 from hub.privacy import PersonalDataSource
 from hub.web import account, admin, admin_api, children, live
@@ -51,7 +50,6 @@ from mail import admin as mail_admin
 from mail import privacy as mail_privacy
 from mail import unsubscribe
 from mail.channel import SmtpChannel
-from mail.tokens import unsubscribe_link
 from moderation import privacy as moderation_privacy
 from moderation import screening, watched
 from moderation import web as moderation_web
@@ -87,14 +85,12 @@ def configure(settings: Settings) -> None:
     """What the services of every process read, set in this one place for the web app, the
     worker and every command alike: the school's zone (quiet hours, digests, dates people
     read), what the detector does with obscenity, what the moderation queue can publish,
-    reject, hide and restore (the board's and the forum's items), and the unsubscribe link
-    the e-mail channel offers."""
+    reject, hide and restore (the board's and the forum's items)."""
     schedule.configure(settings.tz)
     screening.configure(tz=settings.tz)
     watched.configure(refuse_obscene=settings.obscenity_action == "refuse")
     for target in forum_targets.TARGETS:
         register_target(target)
-    set_unsubscribe_link(unsubscribe_link)
 
 
 def database(url: str, **engine_kwargs: Any) -> Database:

@@ -5,6 +5,10 @@ Item texts are as people wrote them: the HTML part autoescapes them, links other
 http(s) are dropped, and header values lose their line breaks. The Message-ID is stable
 for a delivery (the same delivery retried carries the same id, so a receiving server and
 the tests can recognise a repeat) and unique across deliveries and installations.
+
+Every message offers one-click unsubscribe (RFC 8058: List-Unsubscribe and the footer's
+link), made here from the envelope's person and the kinds its items are of: the e-mail
+channel owns its links, the pipeline and other channels never see them.
 """
 
 from __future__ import annotations
@@ -208,10 +212,10 @@ def render_message(
     if not envelope.items:
         raise ValueError("an envelope without items")
     to = recipient_address(envelope.recipient_name, envelope.address)
+    # One-click unsubscribe (RFC 8058) from what this message is about: the kind of an
+    # instant message, every kind a digest gathers.
     kinds = tuple(sorted({item.kind for item in envelope.items}))
-    unsubscribe = envelope.unsubscribe_url or unsubscribe_url(
-        settings, envelope.person_id, kinds
-    )
+    unsubscribe = unsubscribe_url(settings, envelope.person_id, kinds)
     subject = subject_of(envelope, settings)
     text, html = _bodies(envelope, subject, unsubscribe)
 

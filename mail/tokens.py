@@ -72,14 +72,6 @@ def read_token(secret: bytes, token: str) -> Unsubscribe:
 
 
 def unsubscribe_url(settings: Settings, person_id: int, kinds: tuple[NotificationKind, ...]) -> str:
+    """The one-click link that switches off e-mails of `kinds` for the person."""
     token = make_token(settings.secret, person_id, kinds)
     return f"{settings.public_url}{UNSUBSCRIBE_PATH}{quote(token)}"
-
-
-def unsubscribe_link(settings: Settings, person_id: int, kind: str) -> str | None:
-    """The one-click link for an instant message of `kind`; None for a kind one cannot
-    unsubscribe from."""
-    try:
-        return unsubscribe_url(settings, person_id, (NotificationKind(kind),))
-    except ValueError:
-        return None

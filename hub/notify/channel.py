@@ -61,8 +61,6 @@ class Envelope:
     address: str  # an e-mail address, or a Telegram chat id
     items: tuple[Item, ...]
     digest: bool = False
-    # One-click unsubscribe (RFC 8058) for the kind of an instant message.
-    unsubscribe_url: str | None = None
 
 
 class TemporaryFailure(Exception):

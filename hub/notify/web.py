@@ -26,7 +26,7 @@ from hub.notify.preferences import (
     set_mode,
     set_schedule,
 )
-from hub.notify.worker import retry_delivery
+from hub.notify.retry import retry_delivery
 from hub.school import Role
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,16 @@
-"""The delivery worker: claim due deliveries, send them through their channel, record the
-outcome on each row at once.
+"""The delivery worker: the loop that claims due deliveries in batches, sends each through
+its channel, and turns whatever the channel answers or raises into an outcome.
 
-Claiming is a compare-and-set in one statement: `UPDATE deliveries SET status='sending',
-claimed_by=me, lease_until=... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING
-id` (SQLite has one writer at a time and ignores the row lock). A claim whose lease ran out
-(the worker died) is due again. The outcome is recorded with a compare-and-set on
-(id, claimed_by, status='sending'), so a worker whose lease expired cannot overwrite the
-result of the worker that took the delivery over.
+The worker owns the loop and the error handling, and nothing else: what it claims and for
+how long is `claims`, what a delivery sends is `envelopes`, what a send came to is recorded
+by `outcomes` (with `fallback` to e-mail). A channel's bug or a slow provider never stops
+the queue: every exception ends as a recorded outcome, and a failed round (the database
+restarting) is tried again at the next wake-up or poll.
 
-The only window for a duplicate message is between the provider accepting it and the
-"sent" row being committed: each outcome is committed on its own, right after its send.
+Wake-ups come through the broker (Redis, or in-process) after an outbox commit; a lost
+wake-up delays a delivery by at most the poll interval. Sends of a batch run a few at a
+time; the claims still waiting are renewed before their lease gets too short for one more
+send, and on stop the sends in flight finish and the rest are handed back.
 """
 
 from __future__ import annotations
@@ -19,38 +20,21 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import random
 import secrets
 import socket
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
-
-from prometheus_client import Counter
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
 from hub.broker import Broker, get_broker
 from hub.config import Settings
 from hub.db import Database
-from hub.notify import registry
-from hub.notify.addresses import addresses_of
-from hub.notify.channel import (
-    Channel,
-    ChannelName,
-    Envelope,
-    Item,
-    PermanentFailure,
-    TemporaryFailure,
-)
-from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
-from hub.notify.outbox import WAKE_CHANNEL, add_to_digest, wake_after_commit
-from hub.school import Person
+from hub.notify.channel import Channel, ChannelName, PermanentFailure, TemporaryFailure
+from hub.notify.claims import Claimed, Claims
+from hub.notify.outbox import WAKE_CHANNEL
+from hub.notify.outcomes import Outcomes
 
 log = logging.getLogger(__name__)
-
-OUTCOMES = Counter("hub_deliveries_total", "Delivery attempts by outcome", ["channel", "outcome"])
 
 
 @dataclass(frozen=True)
@@ -67,23 +51,6 @@ class WorkerConfig:
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def backoff(attempts: int, config: WorkerConfig, rng: random.Random | None = None) -> float:
-    """Exponential backoff with jitter: half fixed, half random, capped."""
-    delay = min(config.backoff_cap, config.backoff_base * 2 ** max(0, attempts - 1))
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A claimed delivery, ready to send."""
-
-    delivery_id: int
-    channel: ChannelName
-    envelope: Envelope | None  # None when the person has no address on the channel any more
-    attempts: int
-    lease_until: dt.datetime
 
 
 class Worker:
@@ -104,8 +71,9 @@ class Worker:
         self.channels = channels
         self.id = worker_id or new_worker_id()
         self.config = config or WorkerConfig()
-
-    # -- the loop
+        self.claims = Claims(db, self.id, lease=self.config.lease,
+                             batch_size=self.config.batch_size, public_url=settings.public_url)
+        self.outcomes = Outcomes(db, self.id, self.config)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set: finish the sends in flight, release the rest."""
@@ -145,6 +113,10 @@ class Worker:
                 woken.set()
                 await asyncio.sleep(1.0)
 
+    async def claim(self, now: dt.datetime | None = None) -> list[Claimed]:
+        """Claim one batch due on this worker's channels."""
+        return await self.claims.claim(self.channels, now)
+
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Claim one batch, send it, record every outcome; the number of deliveries
         claimed."""
@@ -167,7 +139,7 @@ class Worker:
                 if not pending or (stop is not None and stop.is_set()):
                     return None
                 if clock.now() + margin >= lease_until:
-                    kept, lease_until = await self.renew([c.delivery_id for c in pending])
+                    kept, lease_until = await self.claims.renew([c.delivery_id for c in pending])
                     for lost in [c for c in pending if c.delivery_id not in kept]:
                         pending.remove(lost)
                         log.warning("delivery %s: claim lost before sending", lost.delivery_id)
@@ -179,238 +151,31 @@ class Worker:
 
         await asyncio.gather(*(sender() for _ in range(max(1, self.config.concurrency))))
         if pending:
-            await self.release([item.delivery_id for item in pending])
+            await self.claims.release([item.delivery_id for item in pending])
         return len(claimed)
 
-    async def renew(self, delivery_ids: Sequence[int]) -> tuple[set[int], dt.datetime]:
-        """Extend the lease of claims still ours; the ids kept and the new lease end."""
-        until = clock.now() + dt.timedelta(seconds=self.config.lease)
-        async with self.db.transaction() as session:
-            kept = set(await session.scalars(
-                update(Delivery)
-                .where(Delivery.id.in_(delivery_ids), Delivery.claimed_by == self.id,
-                       Delivery.status == DeliveryStatus.SENDING)
-                .values(lease_until=until)
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
-            ))
-        return kept, until
-
-    # -- claiming
-
-    async def claim(self, now: dt.datetime | None = None) -> list[Claimed]:
-        now = now or clock.now()
-        due = or_(
-            and_(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.RETRY]),
-                 Delivery.due_at <= now),
-            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
-        )
-        candidates = (
-            select(Delivery.id)
-            .where(due, Delivery.channel.in_(list(self.channels)))
-            .order_by(Delivery.due_at, Delivery.id)
-            .limit(self.config.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        async with self.db.transaction() as session:
-            ids = list(
-                await session.scalars(
-                    update(Delivery)
-                    .where(Delivery.id.in_(candidates.scalar_subquery()), due)
-                    .values(
-                        status=DeliveryStatus.SENDING,
-                        claimed_by=self.id,
-                        lease_until=now + dt.timedelta(seconds=self.config.lease),
-                        attempts=Delivery.attempts + 1,
-                    )
-                    .returning(Delivery.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            if not ids:
-                return []
-            return await self._envelopes(
-                session, ids, now + dt.timedelta(seconds=self.config.lease)
-            )
-
-    async def _envelopes(
-        self, session: AsyncSession, ids: Sequence[int], lease_until: dt.datetime
-    ) -> list[Claimed]:
-        deliveries = list(
-            await session.scalars(
-                select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.due_at,
-                                                                      Delivery.id)
-            )
-        )
-        instant_ids = [d.notification_id for d in deliveries if d.notification_id is not None]
-        digest_ids = [d.id for d in deliveries if d.notification_id is None]
-        notes: dict[int, Notification] = {
-            n.id: n for n in await session.scalars(
-                select(Notification).where(Notification.id.in_(instant_ids))
-            )
-        } if instant_ids else {}
-        gathered: dict[int, list[Notification]] = {d: [] for d in digest_ids}
-        if digest_ids:
-            for delivery_id, note in await session.execute(
-                select(DigestEntry.delivery_id, Notification)
-                .join(Notification, Notification.id == DigestEntry.notification_id)
-                .where(DigestEntry.delivery_id.in_(digest_ids))
-                .order_by(Notification.child_id, Notification.created_at, Notification.id)
-            ):
-                gathered[delivery_id].append(note)
-        all_notes = list(notes.values()) + [n for ns in gathered.values() for n in ns]
-        people = {d.person_id for d in deliveries} | {
-            n.child_id for n in all_notes if n.child_id is not None
-        }
-        names = {
-            pid: (full, short)
-            for pid, full, short in (
-                (p.id, p.full_name, p.short_name)
-                for p in await session.scalars(select(Person).where(Person.id.in_(people)))
-            )
-        }
-        addresses = await addresses_of(session, [d.person_id for d in deliveries])
-
-        def item(note: Notification) -> Item:
-            child = names.get(note.child_id) if note.child_id is not None else None
-            child_name = child[1] if child and note.child_id != note.person_id else None
-            return Item(
-                kind=note.kind, title=note.title, body=note.body,
-                url=self._absolute(note.url), created_at=note.created_at,
-                child_name=child_name, urgent=note.urgent,
-            )
-
-        claimed: list[Claimed] = []
-        for delivery in deliveries:
-            address = addresses[delivery.person_id].get(delivery.channel)
-            if delivery.notification_id is not None:
-                note = notes.get(delivery.notification_id)
-                items = (item(note),) if note is not None else ()
-            else:
-                items = tuple(item(n) for n in gathered[delivery.id])
-            envelope = None
-            if address and items:
-                envelope = Envelope(
-                    delivery_id=delivery.id,
-                    person_id=delivery.person_id,
-                    recipient_name=names.get(delivery.person_id, ("", ""))[0],
-                    address=address,
-                    items=items,
-                    digest=delivery.notification_id is None,
-                    unsubscribe_url=registry.unsubscribe_link(
-                        self.settings, delivery.person_id, delivery.kind.value
-                    ) if delivery.kind is not None else None,
-                )
-            claimed.append(Claimed(delivery.id, delivery.channel, envelope, delivery.attempts,
-                                   lease_until))
-        return claimed
-
-    def _absolute(self, url: str | None) -> str | None:
-        if url is None or url.startswith(("http://", "https://")):
-            return url
-        return self.settings.public_url + (url if url.startswith("/") else "/" + url)
-
-    # -- sending and recording
-
     async def _deliver(self, claimed: Claimed) -> None:
-        channel = self.channels[claimed.channel]
+        """Send one claimed delivery; whatever happens becomes its recorded outcome."""
         if claimed.envelope is None:
-            await self._record_failure(claimed, "нет адреса для этого канала", permanent=True)
+            await self.outcomes.failed(claimed, "нет адреса для этого канала", permanent=True)
             return
+        channel = self.channels[claimed.channel]
         try:
             provider_id = await asyncio.wait_for(
                 channel.send(claimed.envelope), timeout=self.config.send_timeout
             )
         except PermanentFailure as exc:
-            await self._record_failure(claimed, exc.reason, permanent=True,
+            await self.outcomes.failed(claimed, exc.reason, permanent=True,
                                        fallback=exc.fallback_to_email)
         except TemporaryFailure as exc:
-            await self._record_failure(claimed, exc.reason, retry_after=exc.retry_after)
+            await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after)
         except TimeoutError:
-            await self._record_failure(claimed, "канал не ответил вовремя")
+            await self.outcomes.failed(claimed, "канал не ответил вовремя")
         except Exception as exc:  # a channel's bug must not stop the queue
             log.exception("delivery %s: channel %s raised", claimed.delivery_id, claimed.channel)
-            await self._record_failure(claimed, f"ошибка канала: {type(exc).__name__}")
+            await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}")
         else:
-            await self._record_sent(claimed, str(provider_id)[:300])
-
-    async def _record_sent(self, claimed: Claimed, provider_id: str) -> None:
-        now = clock.now()
-        await self._compare_and_set(claimed, status=DeliveryStatus.SENT, provider_id=provider_id,
-                                    sent_at=now, last_error=None)
-        OUTCOMES.labels(claimed.channel.value, "sent").inc()
-        log.debug("delivery %s sent", claimed.delivery_id)
-
-    async def _record_failure(
-        self,
-        claimed: Claimed,
-        reason: str,
-        *,
-        permanent: bool = False,
-        retry_after: float | None = None,
-        fallback: bool = False,
-    ) -> None:
-        reason = reason[:500]
-        if permanent:
-            status, due = DeliveryStatus.FAILED, None
-        elif claimed.attempts >= self.config.max_attempts:
-            status, due = DeliveryStatus.DEAD, None
-        else:
-            delay = retry_after if retry_after is not None else backoff(
-                claimed.attempts, self.config
-            )
-            status, due = DeliveryStatus.RETRY, clock.now() + dt.timedelta(seconds=delay)
-        values: dict[str, object] = {"status": status, "last_error": reason}
-        if due is not None:
-            values["due_at"] = due
-        recorded = await self._compare_and_set(
-            claimed, fallback=fallback and claimed.channel is not ChannelName.EMAIL, **values
-        )
-        OUTCOMES.labels(claimed.channel.value, status.value).inc()
-        if recorded:
-            log.info("delivery %s: %s after %d attempt(s)", claimed.delivery_id, status.value,
-                     claimed.attempts)
-
-    async def _compare_and_set(
-        self, claimed: Claimed, *, fallback: bool = False, **values: object
-    ) -> bool:
-        """Record an outcome only if the claim is still ours; a few tries if the database
-        is briefly away (the message is already out: losing the record means a duplicate)."""
-        for attempt in range(5):
-            try:
-                async with self.db.transaction() as session:
-                    result = await session.execute(
-                        update(Delivery)
-                        .where(Delivery.id == claimed.delivery_id,
-                               Delivery.claimed_by == self.id,
-                               Delivery.status == DeliveryStatus.SENDING)
-                        .values(claimed_by=None, lease_until=None, **values)
-                        .execution_options(synchronize_session=False)
-                    )
-                    ours = result.rowcount == 1  # type: ignore[attr-defined]
-                    if ours and fallback:
-                        await fallback_to_email(session, claimed.delivery_id)
-                if not ours:
-                    log.warning("delivery %s: claim lost before recording", claimed.delivery_id)
-                return ours
-            except Exception:
-                if attempt == 4:
-                    raise
-                log.warning("delivery %s: recording failed, retrying", claimed.delivery_id)
-                await asyncio.sleep(0.2 * 2**attempt)
-        return False
-
-    async def release(self, delivery_ids: Sequence[int]) -> None:
-        """Hand back claims that were never sent (shutting down)."""
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(delivery_ids), Delivery.claimed_by == self.id,
-                       Delivery.status == DeliveryStatus.SENDING)
-                .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None,
-                        attempts=Delivery.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
+            await self.outcomes.sent(claimed, str(provider_id))
 
     async def aclose(self) -> None:
         for channel in self.channels.values():
@@ -420,55 +185,8 @@ class Worker:
                 log.exception("closing channel %s failed", channel.name)
 
 
-async def fallback_to_email(session: AsyncSession, delivery_id: int) -> None:
-    """A channel failed for good and asked for e-mail instead (a blocked bot): the same
-    notification(s) go by e-mail now, unless e-mail already carries them."""
-    delivery = await session.get_one(Delivery, delivery_id)
-    addresses = await addresses_of(session, [delivery.person_id])
-    if ChannelName.EMAIL not in addresses[delivery.person_id]:
-        return
-    now = clock.now()
-    if delivery.notification_id is not None:
-        exists = await session.scalar(
-            select(Delivery.id).where(Delivery.notification_id == delivery.notification_id,
-                                      Delivery.channel == ChannelName.EMAIL)
-        )
-        if exists is None:
-            session.add(Delivery(
-                school_id=delivery.school_id, person_id=delivery.person_id,
-                notification_id=delivery.notification_id, channel=ChannelName.EMAIL,
-                kind=delivery.kind, status=DeliveryStatus.PENDING, due_at=now,
-            ))
-    else:
-        notes = list(await session.scalars(
-            select(Notification).join(DigestEntry,
-                                      DigestEntry.notification_id == Notification.id)
-            .where(DigestEntry.delivery_id == delivery.id)
-        ))
-        for note in notes:
-            await add_to_digest(session, note, ChannelName.EMAIL, now, now=now,
-                                key=f"fallback:{delivery.id}")
-    await session.flush()
-    wake_after_commit(session)
-
-
-async def retry_delivery(session: AsyncSession, school_id: int, delivery_id: int) -> bool:
-    """An administrator sends a dead or failed delivery again, from the first attempt."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.school_id == school_id,
-               Delivery.status.in_([DeliveryStatus.DEAD, DeliveryStatus.FAILED]))
-        .values(status=DeliveryStatus.PENDING, attempts=0, due_at=clock.now(), last_error=None,
-                claimed_by=None, lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    wake_after_commit(session)
-    return True
-
-
 async def _first(stop: asyncio.Event, woken: asyncio.Event, *, seconds: float) -> None:
+    """Wait until stopped, woken, or `seconds` have passed."""
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(woken.wait())]
     try:
         await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

@@ -11,12 +11,11 @@ from aiohttp.test_utils import TestClient
 from hub.compose import channels
 from hub.config import Settings
 from hub.db import Database
-from hub.notify.channel import ChannelName, Item, NotificationKind
+from hub.notify.channel import ChannelName, Item
 from hub.school import Person, Role
 from mail.channel import SmtpChannel
 from mail.mailbox import MailboxChannel
 from mail.privacy import PRIVACY
-from mail.tokens import unsubscribe_link
 from tests.mail.conftest import envelope, grade_item
 from tests.support.school import SchoolBuilder
 from tests.support.web import sign_in
@@ -140,5 +139,3 @@ async def test_the_embedded_default_keeps_mail_and_smtp_settings_send_it(
     channel = channels(with_smtp, sqlite_db)[ChannelName.EMAIL]
     assert isinstance(channel, SmtpChannel)
     await channel.aclose()
-    link = unsubscribe_link(settings, 5, NotificationKind.ATTENDANCE.value)
-    assert link is not None and link.startswith(settings.public_url + "/mail/unsubscribe/")

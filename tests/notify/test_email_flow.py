@@ -16,8 +16,10 @@ from hub.auth.access import TokenScope
 from hub.auth.tokens import issue_token
 from hub.config import Settings
 from hub.db import Database
+from hub.notify.channel import NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.outbox import wake_workers
+from mail.tokens import Unsubscribe, read_token
 from tests.notify.conftest import YESTERDAY, Family
 from tests.notify.waiting import eventually
 from tests.support.school import SchoolBuilder
@@ -39,7 +41,8 @@ def lesson(school: SchoolBuilder, **cells: str) -> dict[str, str]:
 
 
 async def test_teacher_marks_absence_and_the_parents_find_the_mail(
-    client: TestClient, school: SchoolBuilder, family: Family, smtp_sink: SmtpSink
+    client: TestClient, settings: Settings, school: SchoolBuilder, family: Family,
+    smtp_sink: SmtpSink,
 ) -> None:
     await sign_in(client, "teacher")
     response = await post_form(client, "/journal", lesson(
@@ -50,6 +53,10 @@ async def test_teacher_marks_absence_and_the_parents_find_the_mail(
     assert message.to == ["anna@example.test"]  # Pavel gave no consent; Boris was there
     assert "отсутствовал(а)" in message.text and "Алиса" in message.text
     assert message.html and message.header("List-Unsubscribe-Post")
+    # The e-mail channel's own one-click link: Anna, attendance only.
+    link = (message.header("List-Unsubscribe") or "").split(",")[0].strip("<> ")
+    unsubscribe = read_token(settings.secret, link.rsplit("/", 1)[1])
+    assert unsubscribe == Unsubscribe(family.anna.id, (NotificationKind.ATTENDANCE,))
     assert smtp_sink.duplicates() == {}
 
     # The teacher's page shows it delivered (once the worker has recorded it).

@@ -13,7 +13,8 @@ from hub.db import Database
 from hub.notify.addresses import set_address
 from hub.notify.channel import ChannelName
 from hub.notify.models import Delivery, DeliveryStatus
-from hub.notify.worker import Worker, WorkerConfig, backoff
+from hub.notify.outcomes import backoff
+from hub.notify.worker import Worker, WorkerConfig
 from tests.notify.conftest import Family, post_grade
 from tests.notify.doubles import RecordingChannel
 from tests.support.school import SchoolBuilder

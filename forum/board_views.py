@@ -17,7 +17,7 @@ from forum.viewkit import (
     new_form_token,
 )
 from hub.auth.access import Action, can, require
-from hub.errors import Invalid, UserError
+from hub.errors import Invalid, NotFound, UserError
 from hub.http.keys import DB, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -241,6 +241,8 @@ async def edit(request: web.Request) -> web.Response:
                 expires_at=local_datetime(values["expires_at"], request.app[SETTINGS].tz,
                                           "Дата снятия"),
             )
+    except NotFound:
+        raise
     except UserError as exc:
         async with request.app[DB].session() as session:
             announcement = await board.get_readable(session, principal, announcement_id)
@@ -276,7 +278,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         attachment = await board.attachment_for(session, principal, ident(request))
     path = attachments.path_of(request.app[SETTINGS].data_dir, attachment.stored_name)
     if not path.is_file():
-        raise web.HTTPNotFound(text="Файл не найден.")
+        raise NotFound("Файл не найден.")
     response = web.FileResponse(path, headers={
         "Content-Type": attachment.content_type,
         "Content-Disposition": _disposition(attachment.filename),

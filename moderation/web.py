@@ -246,6 +246,8 @@ async def _act(request: web.Request, action: str) -> web.Response:
                                  any_moderator=can(principal, Action.UNDO_ANY_DECISION))
             else:
                 await _sanction(session, principal, action, item_id, form)
+    except NotFound:
+        raise
     except UserError as exc:
         if isinstance(exc, Conflict) and form.get("back") == "queue":
             raise  # decided from the queue's list: say so plainly, not on the item's page

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import directory
 from hub.auth import accounts
 from hub.auth.access import Action, Principal, can, require
-from hub.errors import UserError
+from hub.errors import Conflict, NotFound, UserError
 from hub.http.keys import DB, SESSIONS, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -198,6 +198,8 @@ async def _change(
         async with request.app[DB].transaction() as session:
             person = await person_or_404(session, principal.school_id, person_id)
             await change(session, principal, person, form)
+    except NotFound:
+        raise
     except UserError as exc:
         async with request.app[DB].session() as session:
             person = await person_or_404(session, principal.school_id, person_id)
@@ -345,6 +347,8 @@ async def account_issue(request: web.Request) -> web.StreamResponse:
             issued = await accounts.issue_account(
                 session, person, form_text(form, "login"), with_password=with_password
             )
+    except NotFound:
+        raise
     except UserError as exc:
         async with request.app[DB].session() as session:
             person = await person_or_404(session, principal.school_id, person_id)
@@ -382,7 +386,7 @@ async def account_reinvite(request: web.Request) -> web.StreamResponse:
         await person_or_404(session, principal.school_id, person_id)
         account = await directory.account_of(session, person_id)
         if account is None:
-            raise web.HTTPNotFound(text="У этого человека нет учётной записи.")
+            raise NotFound("У этого человека нет учётной записи.")
         token = await directory.reset_by_invitation(session, account)
         account_id, login = account.id, account.login
     await request.app[SESSIONS].end_all(account_id)
@@ -398,12 +402,12 @@ async def account_active(request: web.Request) -> web.StreamResponse:
     person_id = path_id(request)
     active = form_text(form, "active") == "1"
     if person_id == principal.person_id and not active:
-        raise web.HTTPConflict(text="Нельзя отключить собственную учётную запись.")
+        raise Conflict("Нельзя отключить собственную учётную запись.")
     async with request.app[DB].transaction() as session:
         await person_or_404(session, principal.school_id, person_id)
         account = await directory.account_of(session, person_id)
         if account is None:
-            raise web.HTTPNotFound(text="У этого человека нет учётной записи.")
+            raise NotFound("У этого человека нет учётной записи.")
         await directory.set_account_active(session, account, active)
         account_id = account.id
     if not active:

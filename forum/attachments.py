@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from forum.errors import Invalid, TooLarge
+from hub.errors import Invalid, TooLarge
 
 MAX_SIZE = 10 * 1024 * 1024
 MAX_FILES = 5

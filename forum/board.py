@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import attachments, audience, gate
-from forum.errors import Invalid, NotFound
 from forum.live import note_after_commit
 from forum.models import (
     Acknowledgement,
@@ -31,6 +30,7 @@ from forum.models import (
 )
 from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
+from hub.errors import Invalid, NotFound
 from hub.events import AcknowledgementReminded, AnnouncementPublished, emit
 from hub.school import (
     STAFF_ROLES,

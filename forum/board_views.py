@@ -8,17 +8,16 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from forum import attachments, audience, board
-from forum.errors import ForumError, Invalid
 from forum.models import Audience, ClassTarget, Status
 from forum.viewkit import (
     as_local_input,
     checkbox,
-    http_error,
     ident,
     local_datetime,
     new_form_token,
 )
 from hub.auth.access import Action, can, require
+from hub.errors import Invalid, NotFound, UserError
 from hub.http.keys import DB, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -153,7 +152,7 @@ async def create(request: web.Request) -> web.Response:
                 posted = await board.create_announcement(
                     session, principal, draft, data_dir=settings.data_dir
                 )
-    except ForumError as exc:
+    except UserError as exc:
         context = await _form_context(request, values)
         return render(request, "forum/announcement_form.html",
                       {**context, "error": exc.message}, status=exc.status)
@@ -163,12 +162,9 @@ async def create(request: web.Request) -> web.Response:
 @routes.get("/board/{id}")
 async def show(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].session() as session:
-            announcement = await board.get_readable(session, principal, ident(request))
-            entry = await board.entry(session, principal, announcement)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        announcement = await board.get_readable(session, principal, ident(request))
+        entry = await board.entry(session, principal, announcement)
     return render(request, "forum/announcement.html", {
         **_common(), "entry": entry, "a": announcement,
         "is_editor": _is_editor(request, announcement),
@@ -186,23 +182,17 @@ def _is_editor(request: web.Request, announcement: object) -> bool:
 async def ack(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
     announcement_id = ident(request)
-    try:
-        async with request.app[DB].transaction() as session:
-            await board.acknowledge(session, principal, announcement_id)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        await board.acknowledge(session, principal, announcement_id)
     raise web.HTTPSeeOther(f"/board/{announcement_id}")
 
 
 @routes.get("/board/{id}/acks")
 async def acks(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].session() as session:
-            announcement, groups = await board.ack_report(session, principal, ident(request))
-            delivery = await delivery_summary(session, "announcement", announcement.id)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        announcement, groups = await board.ack_report(session, principal, ident(request))
+        delivery = await delivery_summary(session, "announcement", announcement.id)
     reminded = request.query.get("reminded")
     return render(request, "forum/acks.html", {
         **_common(), "a": announcement, "groups": groups, "reminded": reminded,
@@ -214,22 +204,16 @@ async def acks(request: web.Request) -> web.Response:
 async def remind(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
     announcement_id = ident(request)
-    try:
-        async with request.app[DB].transaction() as session:
-            count = await board.remind(session, principal, announcement_id)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        count = await board.remind(session, principal, announcement_id)
     raise web.HTTPSeeOther(f"/board/{announcement_id}/acks?reminded={count}")
 
 
 @routes.get("/board/{id}/edit")
 async def edit_form(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].session() as session:
-            announcement = await board.get_readable(session, principal, ident(request))
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        announcement = await board.get_readable(session, principal, ident(request))
     if not _is_editor(request, announcement):
         require(principal, Action.POST_SCHOOL_ANNOUNCEMENT)
     zone = request.app[SETTINGS].tz
@@ -257,7 +241,9 @@ async def edit(request: web.Request) -> web.Response:
                 expires_at=local_datetime(values["expires_at"], request.app[SETTINGS].tz,
                                           "Дата снятия"),
             )
-    except ForumError as exc:
+    except NotFound:
+        raise
+    except UserError as exc:
         async with request.app[DB].session() as session:
             announcement = await board.get_readable(session, principal, announcement_id)
         return render(request, "forum/announcement_edit.html",
@@ -269,39 +255,30 @@ async def edit(request: web.Request) -> web.Response:
 @routes.get("/board/{id}/history")
 async def history(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].session() as session:
-            announcement = await board.get_readable(session, principal, ident(request))
-            if not _is_editor(request, announcement):
-                require(principal, Action.VIEW_ACK_REPORT)
-            earlier = await board.revisions(session, announcement.id)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        announcement = await board.get_readable(session, principal, ident(request))
+        if not _is_editor(request, announcement):
+            require(principal, Action.VIEW_ACK_REPORT)
+        earlier = await board.revisions(session, announcement.id)
     return render(request, "forum/history.html", {"a": announcement, "revisions": earlier})
 
 
 @routes.post("/board/{id}/delete")
 async def delete(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].transaction() as session:
-            await board.delete_announcement(session, principal, ident(request))
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        await board.delete_announcement(session, principal, ident(request))
     raise web.HTTPSeeOther("/board")
 
 
 @routes.get("/board/files/{id}")
 async def download(request: web.Request) -> web.StreamResponse:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].session() as session:
-            attachment = await board.attachment_for(session, principal, ident(request))
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        attachment = await board.attachment_for(session, principal, ident(request))
     path = attachments.path_of(request.app[SETTINGS].data_dir, attachment.stored_name)
     if not path.is_file():
-        raise web.HTTPNotFound(text="Файл не найден.")
+        raise NotFound("Файл не найден.")
     response = web.FileResponse(path, headers={
         "Content-Type": attachment.content_type,
         "Content-Disposition": _disposition(attachment.filename),

@@ -7,11 +7,11 @@ from sqlalchemy.exc import IntegrityError
 
 from forum import audience, search, topics
 from forum.board import author_names
-from forum.errors import ForumError
 from forum.models import Status
 from forum.sanitize import quote
-from forum.viewkit import form_int, http_error, ident, new_form_token, query_int
+from forum.viewkit import form_int, ident, new_form_token, query_int
 from hub.auth.access import Action, require
+from hub.errors import NotFound, UserError
 from hub.http.keys import DB
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -39,11 +39,8 @@ async def _section_context(request: web.Request, section_id: int, page: int) -> 
 
 @routes.get("/forum/sections/{id}")
 async def section_page(request: web.Request) -> web.Response:
-    try:
-        context = await _section_context(request, ident(request),
-                                         query_int(request, "page", 1) or 1)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    context = await _section_context(request, ident(request),
+                                     query_int(request, "page", 1) or 1)
     values = {"title": "", "body": "", "form_token": new_form_token()}
     return render(request, "forum/section.html", {**context, "values": values, "error": None})
 
@@ -68,9 +65,9 @@ async def new_topic(request: web.Request) -> web.Response:
             written = await attempt()
         except IntegrityError:  # the same form twice at the same moment: find the first
             written = await attempt()
-    except ForumError as exc:
-        if exc.status == 404:
-            raise http_error(exc) from None
+    except NotFound:
+        raise
+    except UserError as exc:
         context = await _section_context(request, section_id, 1)
         return render(request, "forum/section.html",
                       {**context, "values": values, "error": exc.message}, status=exc.status)
@@ -100,17 +97,14 @@ async def topic_page(request: web.Request) -> web.Response:
     topic_id = ident(request)
     quote_id = query_int(request, "quote")
     body = ""
-    try:
-        page = None if request.query.get("page") == "last" else query_int(request, "page", 1)
-        context = await _topic_context(request, topic_id, page)
-        if quote_id:
-            async with request.app[DB].session() as session:
-                quoted = await topics.get_post(session, principal, quote_id)
-                names = await author_names(session, {quoted.author_id})
-            if quoted.topic_id == topic_id:
-                body = quote(quoted.body_source, names.get(quoted.author_id, ""))
-    except ForumError as exc:
-        raise http_error(exc) from None
+    page = None if request.query.get("page") == "last" else query_int(request, "page", 1)
+    context = await _topic_context(request, topic_id, page)
+    if quote_id:
+        async with request.app[DB].session() as session:
+            quoted = await topics.get_post(session, principal, quote_id)
+            names = await author_names(session, {quoted.author_id})
+        if quoted.topic_id == topic_id:
+            body = quote(quoted.body_source, names.get(quoted.author_id, ""))
     values = {"body": body, "quote_of": quote_id or "", "form_token": new_form_token()}
     return render(request, "forum/topic.html", {**context, "values": values, "error": None})
 
@@ -136,9 +130,9 @@ async def post_reply(request: web.Request) -> web.Response:
             written = await attempt()
         except IntegrityError:
             written = await attempt()
-    except ForumError as exc:
-        if exc.status == 404:
-            raise http_error(exc) from None
+    except NotFound:
+        raise
+    except UserError as exc:
         context = await _topic_context(request, topic_id, None)
         return render(request, "forum/topic.html",
                       {**context, "values": values, "error": exc.message}, status=exc.status)
@@ -153,16 +147,13 @@ async def post_fragment(request: web.Request) -> web.Response:
     topic_id = ident(request)
     one = query_int(request, "post")
     after = query_int(request, "after", 0) or 0
-    try:
-        async with request.app[DB].session() as session:
-            if one:
-                entries = [e for e in await topics.posts_after(session, principal, topic_id,
-                                                               one - 1) if e.post.id == one]
-            else:
-                entries = await topics.posts_after(session, principal, topic_id, after)
-            topic, section = await topics.get_topic(session, principal, topic_id)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        if one:
+            entries = [e for e in await topics.posts_after(session, principal, topic_id,
+                                                           one - 1) if e.post.id == one]
+        else:
+            entries = await topics.posts_after(session, principal, topic_id, after)
+        topic, section = await topics.get_topic(session, principal, topic_id)
     return render(request, "forum/_posts.html", {
         "posts": entries, "topic": topic, "last_read": 0, "Status": Status,
         "may_post": audience.may_post_in_section(principal, section),
@@ -172,12 +163,9 @@ async def post_fragment(request: web.Request) -> web.Response:
 @routes.get("/forum/posts/{id}/edit")
 async def edit_form(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    try:
-        async with request.app[DB].session() as session:
-            post = await topics.get_post(session, principal, ident(request))
-            topic, _ = await topics.get_topic(session, principal, post.topic_id)
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].session() as session:
+        post = await topics.get_post(session, principal, ident(request))
+        topic, _ = await topics.get_topic(session, principal, post.topic_id)
     values = {"body": post.body_source, "title": topic.title}
     return render(request, "forum/post_edit.html",
                   {"post": post, "topic": topic, "values": values, "error": None})
@@ -196,9 +184,9 @@ async def edit(request: web.Request) -> web.Response:
                 session, principal, post_id, body=values["body"],
                 title=str(title) if title is not None else None,
             )
-    except ForumError as exc:
-        if exc.status == 404:
-            raise http_error(exc) from None
+    except NotFound:
+        raise
+    except UserError as exc:
         async with request.app[DB].session() as session:
             post = await topics.get_post(session, principal, post_id)
             topic, _ = await topics.get_topic(session, principal, post.topic_id)
@@ -214,12 +202,9 @@ async def report(request: web.Request) -> web.Response:
     require(principal, Action.REPORT_POST)
     post_id = ident(request)
     form = await request.post()
-    try:
-        async with request.app[DB].transaction() as session:
-            post = await topics.get_post(session, principal, post_id)
-            await topics.report_post(session, principal, post_id, str(form.get("reason", "")))
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        post = await topics.get_post(session, principal, post_id)
+        await topics.report_post(session, principal, post_id, str(form.get("reason", "")))
     return render(request, "forum/reported.html", {"topic_id": post.topic_id})
 
 
@@ -228,12 +213,9 @@ async def subscription(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
     topic_id = ident(request)
     form = await request.post()
-    try:
-        async with request.app[DB].transaction() as session:
-            await topics.set_subscription(session, principal, topic_id,
-                                          str(form.get("subscribed", "")) == "1")
-    except ForumError as exc:
-        raise http_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        await topics.set_subscription(session, principal, topic_id,
+                                      str(form.get("subscribed", "")) == "1")
     raise web.HTTPSeeOther(f"/forum/topics/{topic_id}")
 
 

@@ -2,7 +2,7 @@
 check the form, screen the text (moderation), sanitize what is kept.
 
 sanitize -> moderation.screening.screen -> published / held / refused. A refusal raises
-`Refused` with the message for the author, before anything is written.
+`hub.errors.Invalid` with the message for the author, before anything is written.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import sanitize
-from forum.errors import Conflict, ForumError, Invalid, NotFound, Refused
 from forum.models import Status
+from hub.errors import Invalid
 from moderation.screening import screen
 
 MAX_TITLE = 200
@@ -50,13 +50,13 @@ def check_body(source: str) -> str:
 async def pass_gate(
     session: AsyncSession, *, school_id: int, author_id: int, title: str, source: str
 ) -> Passed:
-    """Screen a checked title and body; raise Refused, or say how to store them."""
+    """Screen a checked title and body; raise Invalid, or say how to store them."""
     # The detector reads the author's words as typed; markup is part of what they wrote.
     screening = await screen(
         session, school_id=school_id, author_id=author_id, title=title, text=source
     )
     if screening.action == "refuse":
-        raise Refused(screening.message)
+        raise Invalid(screening.message)
     status = Status.HELD if screening.action == "hold" else Status.PUBLISHED
     return Passed(
         status=status,
@@ -83,17 +83,9 @@ async def report_to_queue(
     session: AsyncSession, *, school_id: int, kind: str, target_id: int, reporter_id: int,
     reason: str,
 ) -> None:
-    from moderation.queue import QueueError, report
+    from moderation.queue import report
 
-    try:
-        await report(
-            session, school_id=school_id, kind=kind, target_id=target_id,
-            reporter_id=reporter_id, reason=reason,
-        )
-    except QueueError as exc:
-        raise _as_forum_error(exc.status, exc.message) from None
-
-
-def _as_forum_error(status: int, message: str) -> ForumError:
-    kinds: dict[int, type[ForumError]] = {404: NotFound, 409: Conflict, 422: Invalid}
-    return kinds.get(status, Invalid)(message)
+    await report(
+        session, school_id=school_id, kind=kind, target_id=target_id,
+        reporter_id=reporter_id, reason=reason,
+    )

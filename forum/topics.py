@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audience, gate, search
 from forum.board import ERASED_AUTHOR, author_names
-from forum.errors import Conflict, Invalid, NotFound
 from forum.live import note_after_commit
 from forum.models import Post, Section, SectionKind, Status, Subscription, Topic, TopicRead
 from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
+from hub.errors import Conflict, Invalid, NotFound
 from hub.events import ReplyPosted, emit
 from hub.school import SchoolClass, class_sort_key
 

@@ -1,4 +1,5 @@
-"""Small helpers the board's and the forum's views share: parsing and error answers."""
+"""Small helpers the board's and the forum's views share: reading ids, numbers and dates
+from the path, the query and forms (a bad value is a hub.errors refusal)."""
 
 from __future__ import annotations
 
@@ -8,30 +9,16 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from forum.errors import ForumError, Invalid
-
-_HTTP: dict[int, type[web.HTTPException]] = {
-    400: web.HTTPBadRequest,
-    404: web.HTTPNotFound,
-    409: web.HTTPConflict,
-    422: web.HTTPUnprocessableEntity,
-}
-
-
-def http_error(error: ForumError) -> web.HTTPException:
-    """The error as an HTTP answer (the middleware renders the page)."""
-    if error.status == 413:
-        return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=error.message)
-    return _HTTP.get(error.status, web.HTTPBadRequest)(text=error.message)
+from hub.errors import Invalid, NotFound, UserError
 
 
 def ident(request: web.Request, name: str = "id") -> int:
     try:
         value = int(request.match_info[name])
     except (KeyError, ValueError):
-        raise web.HTTPNotFound(text="Страница не найдена.") from None
+        raise NotFound("Страница не найдена.") from None
     if not 0 < value < 2**62:
-        raise web.HTTPNotFound(text="Страница не найдена.")
+        raise NotFound("Страница не найдена.")
     return value
 
 
@@ -42,9 +29,9 @@ def query_int(request: web.Request, name: str, default: int | None = None) -> in
     try:
         value = int(raw)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Параметр {name}: ожидается число.") from None
+        raise UserError(f"Параметр {name}: ожидается число.") from None
     if not 0 <= value < 2**62:
-        raise web.HTTPBadRequest(text=f"Параметр {name}: число вне допустимых пределов.")
+        raise UserError(f"Параметр {name}: число вне допустимых пределов.")
     return value
 
 

@@ -1,9 +1,13 @@
 """The one kind of refusal a person reads.
 
-A service that refuses raises `UserError(status, message)` (or a domain subclass such as
-`forum.errors.NotFound`); the error middleware (hub.http.middlewares) turns it into a page
-or a JSON answer once, for every view. `details` carries what a form or an API client needs
-to point at each problem (a batch's bad items, a CSV's bad lines).
+A service that refuses raises `UserError(message, status=...)`, one of the classes below
+or a domain's subclass of them (`hub.school.SchoolError`, `moderation.queue.ItemConflict`);
+the error middleware (hub.http.middlewares) turns it into a page or a JSON answer once, for
+every view. `details` carries what a form or an API client needs to point at each problem
+(a batch's bad items, a CSV's bad lines); it must be JSON-serialisable.
+
+A view that re-shows a form with the error beside the author's input catches `UserError`
+and renders `exc.message` with `exc.status`; nothing else catches it to translate it.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.directory import EMAIL, PHONE, PRIVILEGED_ROLES
+from hub.errors import Invalid
 from hub.school import (
     TEACHING_ROLES,
     Guardianship,
@@ -69,11 +70,15 @@ class RowError:
         return f"строка {self.line}: {self.message}"
 
 
-class ImportRejected(Exception):
-    """The file was not imported; `errors` lists every problem found."""
+class ImportRejected(Invalid):
+    """The file was not imported; `errors` lists every problem found (and `details` the same,
+    by line, for the JSON API)."""
 
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        super().__init__(f"{len(errors)} problem(s)")
+    def __init__(self, errors: Sequence[RowError], *, status: int | None = None) -> None:
+        super().__init__(
+            "Файл не импортирован: ничего не изменено.", status=status,
+            details=[{"line": error.line, "message": error.message} for error in errors],
+        )
         self.errors = list(errors)
 
 
@@ -103,7 +108,8 @@ class ImportReport:
 def decode(data: bytes) -> str:
     """UTF-8 text, with or without a BOM; anything else is rejected with a hint."""
     if len(data) > MAX_FILE_BYTES:
-        raise ImportRejected([RowError(0, f"файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ")])
+        raise ImportRejected([RowError(0, f"файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ")],
+                             status=413)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub import clock
 from hub.db import Base, str_enum
+from hub.errors import Invalid
 
 
 class Role(enum.StrEnum):
@@ -180,8 +181,14 @@ class Consent(Base):
 CLASS_NAME = re.compile(r"^(?:[1-9]|1[01])[А-ЯЁ]$")
 
 
-class SchoolError(ValueError):
-    """A request the school's records cannot take; the message is for a person to read."""
+class SchoolError(Invalid):
+    """A request the school's records cannot take; the message is for a person to read.
+
+    The message is a fragment ("класс 5А уже есть"): forms and CSV lines put it after what
+    it is about. In the JSON API it is one problem not tied to a field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, details=[{"field": "", "message": message}])
 
 
 def normalise_class_name(name: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
 from hub.broker import get_broker, live_channel
+from hub.errors import Conflict, Invalid, NotFound, UserError
 from hub.events import ModerationDecided, PostHeld, after_commit, emit
 from hub.school import Person
 from moderation import Category, Verdict, audit
@@ -42,26 +43,16 @@ REJECT_REASONS = (
 )
 
 
-class QueueError(Exception):
-    """A request the queue cannot carry out; `message` is for people."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ItemNotFound(NotFound):
+    """No such item (or message) in this school's queue."""
 
 
-class ItemNotFound(QueueError):
-    status = 404
+class ItemConflict(Conflict):
+    """Someone else decided, claimed or reported first; the message says who or what."""
 
 
-class ItemConflict(QueueError):
-    status = 409
-
-
-class BadInput(QueueError):
-    status = 422
+class BadInput(Invalid):
+    """A reason, a text or a choice the queue cannot take."""
 
 
 # -- entering the queue -------------------------------------------------------------------------
@@ -296,7 +287,7 @@ async def _name(session: AsyncSession, person_id: int | None) -> str:
     return person.short_name if person is not None else "другой модератор"
 
 
-async def _why_not(session: AsyncSession, school_id: int, item_id: int, me: int) -> QueueError:
+async def _why_not(session: AsyncSession, school_id: int, item_id: int, me: int) -> ItemConflict:
     """Explain why a compare-and-set on the item changed nothing."""
     item = await get_item(session, school_id, item_id)
     if item.status is not ItemStatus.PENDING:
@@ -498,7 +489,7 @@ async def decide_many(
                     await reject(session, school_id=school_id, item_id=item_id,
                                  moderator_id=moderator_id, reason=reason)
             results.append(BulkResult(item_id, True))
-        except QueueError as exc:
+        except UserError as exc:
             results.append(BulkResult(item_id, False, exc.message))
     return results
 

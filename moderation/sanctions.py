@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
+from hub.errors import Invalid
 from hub.school import Person
 from moderation import audit
 from moderation.models import Sanction, SanctionKind
@@ -17,7 +18,7 @@ MAX_MUTE = dt.timedelta(days=365)
 MAX_REASON = 500
 
 
-class SanctionError(ValueError):
+class SanctionError(Invalid):
     """Bad input for a sanction; the message is for people."""
 
 

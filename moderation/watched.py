@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import moderation
+from hub.errors import Invalid
 from moderation import Detector, WatchAction, WatchedWord
 from moderation.models import WatchedWordRow, WatchedWordsVersion
 
@@ -27,7 +28,7 @@ ACTION_TITLES = {"hold": "задержать для модератора", "refu
                  "mask": "скрыть звёздочками"}
 
 
-class WatchedWordError(ValueError):
+class WatchedWordError(Invalid):
     """A pattern or action that cannot be saved; the message is for people."""
 
 

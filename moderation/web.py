@@ -14,6 +14,7 @@ from multidict import MultiDictProxy
 
 from hub import clock
 from hub.auth.access import Action, Principal, can, require
+from hub.errors import Conflict, NotFound, UserError
 from hub.http.keys import DB, NAV, PRINCIPAL, NavItem
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -74,7 +75,7 @@ def _opt_int(value: str | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise web.HTTPBadRequest(text="Неверное число в запросе.") from None
+        raise UserError("Неверное число в запросе.") from None
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ async def queue_page(request: web.Request) -> web.Response:
     source = query.get("source") or None
     status = query.get("status") or "pending"
     if (source and source not in SOURCE_TITLES) or status not in STATUS_TITLES:
-        raise web.HTTPBadRequest(text="Неверный фильтр.")
+        raise UserError("Неверный фильтр.")
     filters = queue.QueueFilter(
         section=query.get("section") or None,
         source=ItemSource(source) if source else None,
@@ -188,10 +189,7 @@ async def _render_item(request: web.Request, principal: Principal, item_id: int,
                        error: str = "", status: int = 200,
                        form: MultiDictProxy[Any] | None = None) -> web.Response:
     async with request.app[DB].session() as session:
-        try:
-            item = await queue.get_item(session, principal.school_id, item_id)
-        except queue.ItemNotFound:
-            raise web.HTTPNotFound(text="Пункт очереди не найден.") from None
+        item = await queue.get_item(session, principal.school_id, item_id)
         entry = (await _entries(session, [item], _me(principal), with_reports=True))[0]
         history = await audit.entries(session, principal.school_id, item_id=item.id)
         actor_names = await queue.names_of(session, {e.actor_id for e in history})
@@ -248,14 +246,13 @@ async def _act(request: web.Request, action: str) -> web.Response:
                                  any_moderator=can(principal, Action.UNDO_ANY_DECISION))
             else:
                 await _sanction(session, principal, action, item_id, form)
-    except (queue.QueueError, sanctions.SanctionError) as exc:
-        status = exc.status if isinstance(exc, queue.QueueError) else 422
-        if form.get("back") == "queue" and status == 409:
-            raise web.HTTPConflict(text=exc.message if isinstance(exc, queue.QueueError)
-                                   else str(exc)) from None
-        message = exc.message if isinstance(exc, queue.QueueError) else str(exc)
-        return await _render_item(request, principal, item_id, error=message, status=status,
-                                  form=form)
+    except NotFound:
+        raise
+    except UserError as exc:
+        if isinstance(exc, Conflict) and form.get("back") == "queue":
+            raise  # decided from the queue's list: say so plainly, not on the item's page
+        return await _render_item(request, principal, item_id, error=exc.message,
+                                  status=exc.status, form=form)
     raise _back(form, item_id)
 
 
@@ -302,19 +299,16 @@ async def bulk(request: web.Request) -> web.Response:
     form = await request.post()
     ids = [_opt_int(str(v)) for v in form.getall("item", [])]
     decision = str(form.get("decision", ""))
-    try:
-        reason = ""
-        if decision == "reject":
-            reason = queue.rejection_reason(str(form.get("canned", "")),
-                                            str(form.get("reason", "")))
-        async with request.app[DB].transaction() as session:
-            results = await queue.decide_many(
-                session, school_id=principal.school_id,
-                item_ids=[i for i in ids if i is not None], moderator_id=_me(principal),
-                decision=decision, reason=reason,
-            )
-    except queue.QueueError as exc:
-        raise web.HTTPUnprocessableEntity(text=exc.message) from None
+    reason = ""
+    if decision == "reject":
+        reason = queue.rejection_reason(str(form.get("canned", "")),
+                                        str(form.get("reason", "")))
+    async with request.app[DB].transaction() as session:
+        results = await queue.decide_many(
+            session, school_id=principal.school_id,
+            item_ids=[i for i in ids if i is not None], moderator_id=_me(principal),
+            decision=decision, reason=reason,
+        )
     return render(request, "moderation/bulk_done.html", {
         "results": results, "decision": decision,
         "done": sum(r.ok for r in results),
@@ -372,8 +366,8 @@ async def add_word(request: web.Request) -> web.Response:
             await audit.record(session, school_id=principal.school_id,
                                actor_id=principal.person_id, action="watched_add",
                                note=f"{row.pattern} ({row.action})")
-    except watched.WatchedWordError as exc:
-        return await _render_words(request, principal, error=str(exc), status=422,
+    except UserError as exc:
+        return await _render_words(request, principal, error=exc.message, status=exc.status,
                                    pattern=pattern, action=action)
     raise web.HTTPSeeOther("/moderation/words")
 
@@ -386,7 +380,7 @@ async def remove_word(request: web.Request) -> web.Response:
         removed = await watched.remove_word(session, school_id=principal.school_id,
                                             word_id=word_id)
         if removed is None:
-            raise web.HTTPNotFound(text="Такого слова нет в списке.")
+            raise NotFound("Такого слова нет в списке.")
         await audit.record(session, school_id=principal.school_id,
                            actor_id=principal.person_id, action="watched_remove",
                            note=f"{removed.pattern} ({removed.action})")
@@ -403,7 +397,7 @@ async def audit_page(request: web.Request) -> web.Response:
     query = request.query
     action = query.get("action") or None
     if action and action not in audit.ACTION_TITLES:
-        raise web.HTTPBadRequest(text="Неверный фильтр.")
+        raise UserError("Неверный фильтр.")
     async with request.app[DB].session() as session:
         rows = await audit.entries(
             session, principal.school_id, actor_id=_opt_int(query.get("actor")),

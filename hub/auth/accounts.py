@@ -21,6 +21,7 @@ from hub.auth.secrets import (
     token_hash,
     verify_password,
 )
+from hub.errors import Invalid
 from hub.school import Person
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -29,7 +30,7 @@ THROTTLE_LIMIT = 5
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """A request about an account that cannot be done; the message is for a person."""
 
 

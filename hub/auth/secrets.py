@@ -8,6 +8,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hub.errors import Invalid
+
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -20,7 +22,7 @@ def use_cheap_hashing() -> None:
 MIN_PASSWORD_LENGTH = 8
 
 
-class PasswordRejected(ValueError):
+class PasswordRejected(Invalid):
     """A new password the rules do not accept; the message is for a person to read."""
 
 

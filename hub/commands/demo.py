@@ -9,6 +9,7 @@ from typing import Any
 from hub.compose import open_database
 from hub.config import Settings
 from hub.demo import SCHOOL_NAME, load_demo
+from hub.errors import UserError
 
 
 def add_commands(subparsers: Any) -> None:
@@ -23,7 +24,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with db.transaction() as session:
             result = await load_demo(session)
-    except ValueError as exc:
+    except (ValueError, UserError) as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -1,8 +1,9 @@
 """The JSON API's plumbing: reading a body into a pydantic model, error answers, and the
 OpenAPI document built from the routes that declare their models.
 
-A route declares itself with `@endpoint(...)`; `openapi_document(app)` collects them.
-Errors follow one shape: {"error": "<for a person>", "details": [...]}.
+A route declares itself with `add_endpoint(...)`; `openapi_document(app)` collects them.
+Errors follow one shape, {"error": "<for a person>", "details": [...]}: a view raises a
+hub.errors.UserError and the error middleware writes the answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hub.errors import Invalid, TooLarge, UserError
 
 MAX_JSON_BODY = 1024 * 1024  # 1 MiB: a batch of 1,000 grades is well under this
 
@@ -27,40 +30,28 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def api_error(status: int, message: str, details: list[Any] | None = None) -> web.HTTPException:
-    body = json.dumps({"error": message, "details": details or []}, ensure_ascii=False)
-    exc_class = web.HTTPException
-    for candidate in (
-        web.HTTPBadRequest, web.HTTPForbidden, web.HTTPNotFound, web.HTTPConflict,
-        web.HTTPRequestEntityTooLarge, web.HTTPUnprocessableEntity, web.HTTPUnauthorized,
-        web.HTTPTooManyRequests,
-    ):
-        if candidate.status_code == status:
-            exc_class = candidate
-            break
-    if exc_class is web.HTTPRequestEntityTooLarge:
-        return web.HTTPRequestEntityTooLarge(
-            max_size=MAX_JSON_BODY, actual_size=0, text=body, content_type="application/json"
-        )
-    return exc_class(text=body, content_type="application/json")
+def api_error(status: int, message: str, details: list[Any] | None = None) -> UserError:
+    """A refusal named by its status number; the error middleware answers it in the shape
+    above. Raising hub.errors' classes (Invalid, NotFound, ...) says the same more plainly."""
+    return UserError(message, status=status, details=details or ())
 
 
 async def read_json(request: web.Request, model: type[Model]) -> Model:
     """The request body as `model`: 413 when too large, 400 when not JSON, 422 when the
     fields are wrong (with every problem listed)."""
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise api_error(413, f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
+        raise TooLarge(f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
     raw = await request.content.read(MAX_JSON_BODY + 1)
     if len(raw) > MAX_JSON_BODY:
-        raise api_error(413, f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
+        raise TooLarge(f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise api_error(400, f"Тело запроса — не JSON: {exc}") from None
+        raise UserError(f"Тело запроса — не JSON: {exc}") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise api_error(422, "Данные не прошли проверку.", validation_details(exc)) from None
+        raise Invalid("Данные не прошли проверку.", details=validation_details(exc)) from None
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:

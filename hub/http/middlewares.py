@@ -75,8 +75,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_page(request, 403, "Недостаточно прав", "У вас нет доступа к этой странице.")
     except UserError as exc:
         if is_api(request):
-            extra = {"details": exc.details} if exc.details else {}
-            return json_error(exc.status, exc.message, **extra)
+            return json_error(exc.status, exc.message, details=exc.details)
         return error_page(request, exc.status, exc.title, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.empty_body:

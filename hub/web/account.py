@@ -9,6 +9,7 @@ from hub import clock
 from hub.auth import accounts
 from hub.auth.access import Action, require
 from hub.auth.secrets import PasswordRejected
+from hub.errors import UserError
 from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
 from hub.http.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
 from hub.http.render import redirect, render
@@ -137,8 +138,9 @@ async def password_change(request: web.Request) -> web.StreamResponse:
         async with request.app[DB].transaction() as session:
             fresh = await session.get_one(type(account), account.id)
             await accounts.change_password(session, fresh, current, new)
-    except (accounts.AccountError, PasswordRejected) as exc:
-        return render(request, "password.html", {"error": str(exc), "done": False}, status=422)
+    except UserError as exc:
+        return render(request, "password.html", {"error": exc.message, "done": False},
+                      status=exc.status)
     await request.app[SESSIONS].end_all(account.id, keep=request.get(SESSION_TOKEN))
     return render(request, "password.html", {"error": None, "done": True})
 
@@ -165,7 +167,7 @@ async def invitation_accept(request: web.Request) -> web.StreamResponse:
                 session, request.match_info["token"], password
             )
     except PasswordRejected as exc:
-        return render(request, "invitation.html", {"error": str(exc)}, status=422)
+        return render(request, "invitation.html", {"error": exc.message}, status=exc.status)
     except accounts.AccountError:
         return _invalid_invitation(request)
     return await _start_session(request, account.id, "/profile")

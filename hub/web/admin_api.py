@@ -15,16 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import directory
 from hub.auth.access import Action, Principal, can, require
-from hub.http.api import ApiModel, add_endpoint, api_error, read_json
+from hub.errors import Conflict, Invalid, NotFound, TooLarge
+from hub.http.api import ApiModel, add_endpoint, read_json
 from hub.http.keys import DB, PRIVACY_SOURCES, SESSIONS
 from hub.http.session import current_principal
-from hub.importer import MAX_FILE_BYTES, ImportRejected, import_people
+from hub.importer import MAX_FILE_BYTES, import_people
 from hub.privacy import erase_person, export_person
 from hub.school import (
     ConsentPurpose,
     Person,
     Role,
-    SchoolError,
     add_guardianship,
     create_person,
     enrol,
@@ -137,14 +137,14 @@ class ErasedOut(BaseModel):
 def _id(request: web.Request, name: str = "id") -> int:
     value = request.match_info[name]
     if not value.isdigit() or len(value) > 18:
-        raise api_error(404, "Нет такого человека.")
+        raise NotFound("Нет такого человека.")
     return int(value)
 
 
 async def _person(session: AsyncSession, principal: Principal, person_id: int) -> Person:
     person = await directory.find_person(session, principal.school_id, person_id)
     if person is None:
-        raise api_error(404, "Нет такого человека в школе.")
+        raise NotFound("Нет такого человека в школе.")
     return person
 
 
@@ -164,10 +164,6 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
 
 
-def _school_error(exc: SchoolError) -> web.HTTPException:
-    return api_error(422, str(exc), [{"field": "", "message": str(exc)}])
-
-
 async def list_people(request: web.Request) -> web.Response:
     principal = current_principal(request)
     require(principal, Action.VIEW_PEOPLE)
@@ -181,7 +177,7 @@ async def list_people(request: web.Request) -> web.Response:
     if role is not None and role not in set(Role):
         problems.append({"field": "role", "message": "неизвестная роль"})
     if problems:
-        raise api_error(422, "Неверные параметры запроса.", problems)
+        raise Invalid("Неверные параметры запроса.", details=problems)
     page = int(query.get("page", "1")) or 1
     async with request.app[DB].session() as session:
         result = await directory.search_people(
@@ -203,27 +199,24 @@ async def create_person_view(request: web.Request) -> web.Response:
     if body.class_name is not None:
         require(principal, Action.MANAGE_CLASSES)
         if Role.STUDENT not in roles:
-            raise api_error(422, "Класс указывают только обучающемуся.",
-                            [{"field": "class_name", "message": "нужна роль student"}])
-    try:
-        async with request.app[DB].transaction() as session:
-            if body.external_id and await directory.external_id_taken(
-                session, principal.school_id, body.external_id
-            ):
-                raise api_error(409, f"Внешний код «{body.external_id}» уже занят.")
-            school_class = None
-            if body.class_name is not None:
-                school_class = await _class_by_name(session, principal, body.class_name)
-            person = await create_person(
-                session, principal.school_id, last_name=body.last_name,
-                first_name=body.first_name, middle_name=body.middle_name, email=body.email,
-                phone=body.phone, external_id=body.external_id, roles=roles,
-            )
-            if school_class is not None:
-                await enrol(session, person, school_class)
-            out = await _out(session, person)
-    except SchoolError as exc:
-        raise _school_error(exc) from None
+            raise Invalid("Класс указывают только обучающемуся.",
+                          details=[{"field": "class_name", "message": "нужна роль student"}])
+    async with request.app[DB].transaction() as session:
+        if body.external_id and await directory.external_id_taken(
+            session, principal.school_id, body.external_id
+        ):
+            raise Conflict(f"Внешний код «{body.external_id}» уже занят.")
+        school_class = None
+        if body.class_name is not None:
+            school_class = await _class_by_name(session, principal, body.class_name)
+        person = await create_person(
+            session, principal.school_id, last_name=body.last_name,
+            first_name=body.first_name, middle_name=body.middle_name, email=body.email,
+            phone=body.phone, external_id=body.external_id, roles=roles,
+        )
+        if school_class is not None:
+            await enrol(session, person, school_class)
+        out = await _out(session, person)
     log.info("person %s created over the API", out.id)
     return _json(out, 201)
 
@@ -233,8 +226,8 @@ async def _class_by_name(session: AsyncSession, principal: Principal, name: str)
         session, principal.school_id, normalise_class_name(name)
     )
     if school_class is None:
-        raise api_error(422, f"Нет класса {name}.",
-                        [{"field": "class_name", "message": "нет такого класса"}])
+        raise Invalid(f"Нет класса {name}.",
+                      details=[{"field": "class_name", "message": "нет такого класса"}])
     return school_class
 
 
@@ -254,41 +247,38 @@ async def patch_person(request: web.Request) -> web.Response:
     sent = body.model_fields_set
     for required in ("last_name", "first_name"):
         if required in sent and getattr(body, required) is None:
-            raise api_error(422, "Данные не прошли проверку.",
-                            [{"field": required, "message": "не может быть пустым"}])
+            raise Invalid("Данные не прошли проверку.",
+                          details=[{"field": required, "message": "не может быть пустым"}])
     if "roles" in sent:
         require(principal, Action.MANAGE_ROLES)
         if body.roles is None:
-            raise api_error(422, "Данные не прошли проверку.",
-                            [{"field": "roles", "message": "список ролей, может быть пустым"}])
+            raise Invalid("Данные не прошли проверку.", details=[
+                {"field": "roles", "message": "список ролей, может быть пустым"}])
     if "class_name" in sent:
         require(principal, Action.MANAGE_CLASSES)
-    try:
-        async with request.app[DB].transaction() as session:
-            person = await _person(session, principal, person_id)
-            fields = {
-                name: getattr(body, name) for name in (
-                    "last_name", "first_name", "middle_name", "email", "phone", "external_id")
-                if name in sent
-            }
-            await directory.update_person(
-                session, person, **{k: v for k, v in fields.items() if v},
-                clear=[k for k, v in fields.items() if not v],
-            )
-            if body.roles is not None:
-                await set_roles(session, person, body.roles)
-            if "class_name" in sent:
-                if body.class_name is None:
-                    await directory.leave_class(session, person.id)
-                else:
-                    if Role.STUDENT not in person.roles:
-                        raise api_error(422, "Класс указывают только обучающемуся.",
-                                        [{"field": "class_name", "message": "нужна роль student"}])
-                    await enrol(session, person,
-                                await _class_by_name(session, principal, body.class_name))
-            out = await _out(session, person)
-    except SchoolError as exc:
-        raise _school_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        person = await _person(session, principal, person_id)
+        fields = {
+            name: getattr(body, name) for name in (
+                "last_name", "first_name", "middle_name", "email", "phone", "external_id")
+            if name in sent
+        }
+        await directory.update_person(
+            session, person, **{k: v for k, v in fields.items() if v},
+            clear=[k for k, v in fields.items() if not v],
+        )
+        if body.roles is not None:
+            await set_roles(session, person, body.roles)
+        if "class_name" in sent:
+            if body.class_name is None:
+                await directory.leave_class(session, person.id)
+            else:
+                if Role.STUDENT not in person.roles:
+                    raise Invalid("Класс указывают только обучающемуся.", details=[
+                        {"field": "class_name", "message": "нужна роль student"}])
+                await enrol(session, person,
+                            await _class_by_name(session, principal, body.class_name))
+        out = await _out(session, person)
     log.info("person %s changed over the API", person_id)
     return _json(out)
 
@@ -308,14 +298,11 @@ async def create_class_view(request: web.Request) -> web.Response:
     principal = current_principal(request)
     require(principal, Action.MANAGE_CLASSES)
     body = await read_json(request, ClassCreate)
-    try:
-        async with request.app[DB].transaction() as session:
-            name = normalise_class_name(body.name)
-            if await directory.find_class_by_name(session, principal.school_id, name):
-                raise api_error(409, f"Класс {name} уже есть.")
-            school_class = await directory.create_class(session, principal.school_id, name)
-    except SchoolError as exc:
-        raise _school_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        name = normalise_class_name(body.name)
+        if await directory.find_class_by_name(session, principal.school_id, name):
+            raise Conflict(f"Класс {name} уже есть.")
+        school_class = await directory.create_class(session, principal.school_id, name)
     return _json(ClassOut(id=school_class.id, name=school_class.name, students=0), 201)
 
 
@@ -323,16 +310,13 @@ async def add_guardianship_view(request: web.Request) -> web.Response:
     principal = current_principal(request)
     require(principal, Action.MANAGE_GUARDIANSHIPS)
     body = await read_json(request, GuardianshipIn)
-    try:
-        async with request.app[DB].transaction() as session:
-            parent = await _person(session, principal, body.parent_id)
-            child = await _person(session, principal, body.child_id)
-            if Role.PARENT not in parent.roles:
-                raise api_error(422, "У законного представителя нет роли parent.",
-                                [{"field": "parent_id", "message": "нужна роль parent"}])
-            await add_guardianship(session, parent, child)
-    except SchoolError as exc:
-        raise _school_error(exc) from None
+    async with request.app[DB].transaction() as session:
+        parent = await _person(session, principal, body.parent_id)
+        child = await _person(session, principal, body.child_id)
+        if Role.PARENT not in parent.roles:
+            raise Invalid("У законного представителя нет роли parent.",
+                          details=[{"field": "parent_id", "message": "нужна роль parent"}])
+        await add_guardianship(session, parent, child)
     return _json(GuardianshipOut(parent_id=parent.id, child_id=child.id), 201)
 
 
@@ -344,7 +328,7 @@ async def remove_guardianship_view(request: web.Request) -> web.Response:
         await _person(session, principal, body.parent_id)
         await _person(session, principal, body.child_id)
         if not await directory.remove_guardianship(session, body.parent_id, body.child_id):
-            raise api_error(404, "Такой связи нет.")
+            raise NotFound("Такой связи нет.")
     return _json(GuardianshipOut(parent_id=body.parent_id, child_id=body.child_id))
 
 
@@ -364,9 +348,9 @@ async def consent_view(request: web.Request) -> web.Response:
             details = await directory.person_details(session, person)
             guardians = {g.id: g for g in details.guardians}
             if body.given_by_id not in guardians:
-                raise api_error(422, "Согласие за ребёнка даёт только его законный "
-                                "представитель.", [{"field": "given_by_id",
-                                                   "message": "не законный представитель"}])
+                raise Invalid("Согласие за ребёнка даёт только его законный представитель.",
+                              details=[{"field": "given_by_id",
+                                        "message": "не законный представитель"}])
             given_by = guardians[body.given_by_id]
         recorder = (await directory.find_person(session, principal.school_id,
                                                 principal.person_id)
@@ -397,7 +381,7 @@ async def erase_view(request: web.Request) -> web.Response:
     require(principal, Action.ERASE_PERSONAL_DATA)
     person_id = _id(request)
     if person_id == principal.person_id:
-        raise api_error(409, "Нельзя удалить собственные данные.")
+        raise Conflict("Нельзя удалить собственные данные.")
     async with request.app[DB].transaction() as session:
         await _person(session, principal, person_id)
         account_id = await erase_person(session, person_id, request.app[PRIVACY_SOURCES])
@@ -420,19 +404,13 @@ async def import_view(request: web.Request) -> web.Response:
     principal = current_principal(request)
     require(principal, Action.IMPORT_PEOPLE)
     if request.content_length is not None and request.content_length > MAX_FILE_BYTES:
-        raise api_error(413, f"Файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ.")
+        raise TooLarge(f"Файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ.")
     data = await request.content.read(MAX_FILE_BYTES + 1)
-    try:
-        async with request.app[DB].transaction() as session:
-            report = await import_people(
-                session, principal.school_id, data,
-                may_grant_roles=can(principal, Action.MANAGE_ROLES),
-            )
-    except ImportRejected as exc:
-        status = 413 if len(data) > MAX_FILE_BYTES else 422
-        raise api_error(status, "Файл не импортирован: ничего не изменено.", [
-            {"line": error.line, "message": error.message} for error in exc.errors
-        ]) from None
+    async with request.app[DB].transaction() as session:
+        report = await import_people(
+            session, principal.school_id, data,
+            may_grant_roles=can(principal, Action.MANAGE_ROLES),
+        )
     log.info("import over the API: %d created, %d updated", report.created, report.updated)
     return _json(ImportOut(
         created=report.created, updated=report.updated,

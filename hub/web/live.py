@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
 from hub.broker import live_channel
+from hub.errors import UserError
 from hub.http.keys import BROKER
 from hub.http.session import current_principal
 
@@ -43,7 +44,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     current_principal(request)
     wanted = request.query.getall("c", [])
     if not wanted or len(wanted) > 10 or not all(CHANNEL.match(c) for c in wanted):
-        raise web.HTTPBadRequest(text="Неверный список каналов.")
+        raise UserError("Неверный список каналов.")
     channels = [live_channel(*c.split(":", 1)) for c in wanted]
     async with (
         request.app[BROKER].subscribe(*channels) as notes,

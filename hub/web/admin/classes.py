@@ -8,10 +8,10 @@ from aiohttp import web
 
 from hub import directory
 from hub.auth.access import EVERYWHERE, Action, can, classes_for, require
+from hub.errors import UserError
 from hub.http.keys import DB
 from hub.http.render import render
 from hub.http.session import signed_in
-from hub.school import SchoolError
 from hub.web.admin.common import class_or_404, form_text, path_id
 
 log = logging.getLogger("hub.admin")
@@ -40,14 +40,13 @@ async def class_create(request: web.Request) -> web.StreamResponse:
     try:
         async with request.app[DB].transaction() as session:
             school_class = await directory.create_class(session, principal.school_id, name)
-    except SchoolError as exc:
+    except UserError as exc:
         async with request.app[DB].session() as session:
             summaries = await directory.class_summaries(session, principal.school_id)
-        text = str(exc)
         return render(request, "admin/classes.html", {
-            "summaries": summaries, "error": text[:1].upper() + text[1:], "name": name,
-            "may_create": True,
-        }, status=422)
+            "summaries": summaries, "error": exc.message[:1].upper() + exc.message[1:],
+            "name": name, "may_create": True,
+        }, status=exc.status)
     log.info("class %s created by %s", school_class.id, principal.person_id)
     raise web.HTTPSeeOther(f"/admin/classes/{school_class.id}")
 

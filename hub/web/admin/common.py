@@ -7,13 +7,14 @@ from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.directory import find_class, find_person
+from hub.errors import NotFound
 from hub.school import Person, SchoolClass, SchoolError
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     value = request.match_info[name]
     if not value.isdigit() or len(value) > 18:
-        raise web.HTTPNotFound(text="Нет такой страницы.")
+        raise NotFound("Нет такой страницы.")
     return int(value)
 
 
@@ -36,12 +37,12 @@ def form_text(form: MultiDictProxy[str | bytes | web.FileField], name: str) -> s
 async def person_or_404(session: AsyncSession, school_id: int, person_id: int) -> Person:
     person = await find_person(session, school_id, person_id)
     if person is None:
-        raise web.HTTPNotFound(text="Такого человека в школе нет.")
+        raise NotFound("Такого человека в школе нет.")
     return person
 
 
 async def class_or_404(session: AsyncSession, school_id: int, class_id: int) -> SchoolClass:
     school_class = await find_class(session, school_id, class_id)
     if school_class is None:
-        raise web.HTTPNotFound(text="Такого класса в школе нет.")
+        raise NotFound("Такого класса в школе нет.")
     return school_class

@@ -44,7 +44,7 @@ async def import_upload(request: web.Request) -> web.Response:
     except ImportRejected as exc:
         log.info("import by %s rejected: %d problem(s)", principal.person_id, len(exc.errors))
         return render(request, "admin/import.html", {"errors": exc.errors, "report": None},
-                      status=422)
+                      status=exc.status)
     log.info("import by %s: %d created, %d updated", principal.person_id, report.created,
              report.updated)
     return render(request, "admin/import.html", {"errors": None, "report": report})

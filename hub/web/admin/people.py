@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import directory
 from hub.auth import accounts
 from hub.auth.access import Action, Principal, can, require
+from hub.errors import Conflict, NotFound, UserError
 from hub.http.keys import DB, SESSIONS, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -129,14 +130,14 @@ async def person_create(request: web.Request) -> web.StreamResponse:
                 email=values["email"], phone=values["phone"],
                 external_id=values["external_id"], roles=roles,
             )
-    except SchoolError as exc:
-        return _new_form(request, principal, values, _sentence(exc), 422)
+    except UserError as exc:
+        return _new_form(request, principal, values, _sentence(exc), exc.status)
     log.info("person %s created by %s", person.id, principal.person_id)
     raise web.HTTPSeeOther(f"/admin/people/{person.id}?done=created")
 
 
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
+def _sentence(exc: UserError) -> str:
+    text = exc.message
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
@@ -187,8 +188,8 @@ async def render_person(
 async def _change(
     request: web.Request, action: Action, done: str, change: Any,
 ) -> web.StreamResponse:
-    """Run `change(session, principal, person, form)` in one transaction; on a SchoolError
-    or AccountError show the person's page with the message and change nothing."""
+    """Run `change(session, principal, person, form)` in one transaction; on a refusal
+    show the person's page with the message and change nothing."""
     principal, _ = signed_in(request)
     require(principal, action)
     form = await request.post()
@@ -197,11 +198,13 @@ async def _change(
         async with request.app[DB].transaction() as session:
             person = await person_or_404(session, principal.school_id, person_id)
             await change(session, principal, person, form)
-    except (SchoolError, accounts.AccountError) as exc:
+    except NotFound:
+        raise
+    except UserError as exc:
         async with request.app[DB].session() as session:
             person = await person_or_404(session, principal.school_id, person_id)
             return await render_person(
-                request, session, principal, person, error=_sentence(exc), status=422
+                request, session, principal, person, error=_sentence(exc), status=exc.status
             )
     log.info("person %s: %s by %s", person_id, done, principal.person_id)
     raise web.HTTPSeeOther(f"/admin/people/{person_id}?done={done}")
@@ -344,11 +347,13 @@ async def account_issue(request: web.Request) -> web.StreamResponse:
             issued = await accounts.issue_account(
                 session, person, form_text(form, "login"), with_password=with_password
             )
-    except accounts.AccountError as exc:
+    except NotFound:
+        raise
+    except UserError as exc:
         async with request.app[DB].session() as session:
             person = await person_or_404(session, principal.school_id, person_id)
             return await render_person(request, session, principal, person,
-                                       error=str(exc), status=422)
+                                       error=exc.message, status=exc.status)
     log.info("account %s issued for person %s by %s", issued.account.id, person_id,
              principal.person_id)
     return await _show_issued(request, principal, person_id, issued.account.login,
@@ -381,7 +386,7 @@ async def account_reinvite(request: web.Request) -> web.StreamResponse:
         await person_or_404(session, principal.school_id, person_id)
         account = await directory.account_of(session, person_id)
         if account is None:
-            raise web.HTTPNotFound(text="У этого человека нет учётной записи.")
+            raise NotFound("У этого человека нет учётной записи.")
         token = await directory.reset_by_invitation(session, account)
         account_id, login = account.id, account.login
     await request.app[SESSIONS].end_all(account_id)
@@ -397,12 +402,12 @@ async def account_active(request: web.Request) -> web.StreamResponse:
     person_id = path_id(request)
     active = form_text(form, "active") == "1"
     if person_id == principal.person_id and not active:
-        raise web.HTTPConflict(text="Нельзя отключить собственную учётную запись.")
+        raise Conflict("Нельзя отключить собственную учётную запись.")
     async with request.app[DB].transaction() as session:
         await person_or_404(session, principal.school_id, person_id)
         account = await directory.account_of(session, person_id)
         if account is None:
-            raise web.HTTPNotFound(text="У этого человека нет учётной записи.")
+            raise NotFound("У этого человека нет учётной записи.")
         await directory.set_account_active(session, account, active)
         account_id = account.id
     if not active:

@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 
 from hub.auth.access import Action, require
+from hub.errors import Conflict
 from hub.http.keys import DB, PRIVACY_SOURCES, SESSIONS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -58,8 +59,8 @@ async def erase(request: web.Request) -> web.Response:
     person_id = path_id(request)
     form = await request.post()
     if person_id == principal.person_id:
-        raise web.HTTPConflict(text="Нельзя удалить собственные данные из-под своей учётной "
-                               "записи: попросите другого администратора.")
+        raise Conflict("Нельзя удалить собственные данные из-под своей учётной записи: "
+                       "попросите другого администратора.")
     if form_text(form, "confirm").upper() != CONFIRM_WORD:
         async with request.app[DB].session() as session:
             person = await person_or_404(session, principal.school_id, person_id)

@@ -9,6 +9,7 @@ from aiohttp import web
 from hub import directory
 from hub.auth.access import Action, TokenScope, require
 from hub.auth.tokens import issue_token, revoke_token
+from hub.errors import NotFound
 from hub.http.keys import DB
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -68,6 +69,6 @@ async def token_revoke(request: web.Request) -> web.StreamResponse:
     token_id = path_id(request)
     async with request.app[DB].transaction() as session:
         if not await revoke_token(session, principal.school_id, token_id):
-            raise web.HTTPNotFound(text="Нет такого действующего токена.")
+            raise NotFound("Нет такого действующего токена.")
     log.info("api token %s revoked by %s", token_id, principal.person_id)
     raise web.HTTPSeeOther("/admin/tokens")

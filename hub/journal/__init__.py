@@ -20,6 +20,7 @@ prefix, so the teacher's page and the journal never overwrite each other's items
 
 Modules: models (tables and enums), inputs (what a batch carries), errors (refusals),
 checks (a batch's validation), record (storing a batch), reading (queries), notifications
-(events to messages), privacy (export and erasure), web (the teacher's and the parents'
-pages), api (the JSON endpoints), csv_import (files from the school's journal).
+(events to messages, and their texts), privacy (export and erasure), web (routes and
+navigation) with grid_views (the teacher's pages) and children_views (the parents' page),
+api (the JSON endpoints), csv_import (files from the school's journal).
 """

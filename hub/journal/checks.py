@@ -102,14 +102,15 @@ async def _resolve_students(
         .join(Enrolment, Enrolment.student_id == Person.id)
         .where(Person.school_id == school_id)
     )
-    for chunk in chunks(sorted(ids)):
-        for pid, _ext, class_id in await session.execute(query.where(Person.id.in_(chunk))):
+    for id_chunk in chunks(sorted(ids)):
+        for pid, _ext, class_id in await session.execute(query.where(Person.id.in_(id_chunk))):
             by_id[pid] = class_id
-    for chunk in chunks(sorted(externals)):
+    for external_chunk in chunks(sorted(externals)):
         for pid, ext, class_id in await session.execute(
-            query.where(Person.external_id.in_(chunk))
+            query.where(Person.external_id.in_(external_chunk))
         ):
-            by_external[ext] = (pid, class_id)
+            if ext is not None:
+                by_external[ext] = (pid, class_id)
     classes = {
         name: cid
         for cid, name in await session.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,7 +136,8 @@ async def entered_by(
             .where(model.school_id == school_id, model.teacher_id == teacher_id)
             .order_by(model.updated_at.desc(), model.id.desc()).limit(limit)
         )
-        found += [EnteredRecord(kind, record, person.full_name) for record, person in rows]
+        found += [EnteredRecord(kind, cast(Grade | Attendance, record), person.full_name)
+                  for record, person in rows]
     found.sort(key=lambda e: (e.record.updated_at, e.record.id), reverse=True)
     return found[:limit]
 

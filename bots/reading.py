@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.board import list_board
 from forum.models import Announcement
 from hub.auth.access import Action, Principal, can, load_principal
-from hub.journal import Attendance, Grade, recent_attendance, recent_grades
+from hub.journal.models import Attendance, Grade
+from hub.journal.reading import recent_attendance, recent_grades
 from hub.school import Person, Role
 
 T = TypeVar("T")

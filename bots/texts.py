@@ -13,7 +13,7 @@ from aiogram.types import BotCommand
 from bots.linking import LinkRefusal
 from bots.reading import StudentRecords
 from forum.models import Announcement
-from hub.journal import STATUS_TITLES, Attendance, Grade
+from hub.journal.models import STATUS_TITLES, Attendance, Grade
 from hub.notify.channel import KIND_TITLES, NotificationKind
 from hub.notify.preferences import Mode
 

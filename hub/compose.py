@@ -30,12 +30,16 @@ from forum import notifications as forum_notifications
 from forum import privacy as forum_privacy
 from forum import targets as forum_targets
 from forum import web as forum_web
-from hub import journal, migrate
+from hub import migrate
 from hub.config import Settings
 from hub.db import Database
 from hub.events import EventHandlers
 from hub.http import api
 from hub.http.keys import BROKER, DB, PRIVACY_SOURCES, SETTINGS
+from hub.journal import api as journal_api
+from hub.journal import notifications as journal_notifications
+from hub.journal import privacy as journal_privacy
+from hub.journal import web as journal_web
 from hub.notify import handlers as notify_handlers
 from hub.notify import privacy as notify_privacy
 from hub.notify import schedule
@@ -43,8 +47,7 @@ from hub.notify import web as notify_web
 from hub.notify.channel import Channel, ChannelName
 from hub.notify.worker import Worker
 from hub.privacy import PersonalDataSource
-from hub.web import account, admin, admin_api, children, live
-from hub.web import journal as journal_web
+from hub.web import account, admin, admin_api, live
 from hub.web.app import create_app
 from mail import admin as mail_admin
 from mail import privacy as mail_privacy
@@ -58,13 +61,16 @@ from moderation.targets import register_target
 log = logging.getLogger("hub")
 
 # Where each package keeps its templates (<package>/templates/<package>/...).
-TEMPLATE_PACKAGES = ("hub.web", "hub.notify", "forum", "moderation", "mail", "bots")
+TEMPLATE_PACKAGES = (
+    "hub.web", "hub.notify", "hub.journal", "forum", "moderation", "mail", "bots",
+)
 
 
 def event_handlers() -> EventHandlers:
     """Who hears which domain event, inside the transaction that caused it."""
     handlers = EventHandlers()
-    notify_handlers.subscribe(handlers)  # grades, attendance, moderation decisions
+    journal_notifications.subscribe(handlers)  # grades, attendance
+    notify_handlers.subscribe(handlers)  # moderation decisions
     forum_notifications.subscribe(handlers)  # announcements, replies, reminders
     return handlers
 
@@ -77,7 +83,7 @@ def privacy_sources() -> tuple[PersonalDataSource, ...]:
         mail_privacy.PRIVACY,
         forum_privacy.PRIVACY,
         moderation_privacy.PRIVACY,
-        journal.PRIVACY,
+        journal_privacy.PRIVACY,
     )
 
 
@@ -131,7 +137,7 @@ def web_app(settings: Settings, *, db: Database | None = None) -> web.Applicatio
     admin.setup(app)
     admin_api.setup(app)
     journal_web.setup(app)
-    children.setup(app)
+    journal_api.setup(app)
     bots_web.setup(app)
     moderation_web.setup(app)
     notify_web.setup(app)

@@ -12,15 +12,9 @@ from aiohttp.test_utils import TestClient
 from forum.board import Draft, create_announcement
 from forum.models import Audience
 from hub.db import Database
-from hub.journal import (
-    AttendanceInput,
-    AttendanceStatus,
-    GradeInput,
-    Source,
-    StudentRef,
-    record_attendance,
-    record_grades,
-)
+from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
+from hub.journal.models import AttendanceStatus, Source
+from hub.journal.record import record_attendance, record_grades
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.preferences import Mode, preferences_for
 from tests.support.clock import YESTERDAY

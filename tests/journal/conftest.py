@@ -1,4 +1,5 @@
-"""A small school for the journal's tests, and a recorder of the events it emits."""
+"""A small school for the journal's tests, a recorder of the events it emits, and the
+items the tests record."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from hub.auth.access import Principal, TokenScope
 from hub.db import Database
 from hub.events import AttendanceMarked, Event, GradePosted
+from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
+from hub.journal.models import AttendanceStatus
 from hub.school import Person, Role
+from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 from tests.support.smtp import smtp_sink  # noqa: F401
 
@@ -60,3 +65,20 @@ def emitted(db: Database) -> list[Event]:
     db.handlers.on(GradePosted, record)
     db.handlers.on(AttendanceMarked, record)
     return seen
+
+
+def journal_token(school_id: int) -> Principal:
+    return Principal(school_id=school_id, person_id=None, token_id=1,
+                     token_scopes=frozenset({TokenScope.JOURNAL}))
+
+
+def grade(student_id: int, value: int, source_id: str, **kwargs: object) -> GradeInput:
+    fields: dict = {"subject": "Математика", "lesson_date": YESTERDAY} | kwargs
+    return GradeInput(student=StudentRef(person_id=student_id), value=value,
+                      source_id=source_id, **fields)
+
+
+def mark(student_id: int, status: AttendanceStatus, source_id: str) -> AttendanceInput:
+    return AttendanceInput(student=StudentRef(person_id=student_id), lesson_date=YESTERDAY,
+                           status=status, source_id=source_id, subject="Математика",
+                           lesson_number=2)

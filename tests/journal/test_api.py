@@ -12,7 +12,7 @@ from hub.auth.access import TokenScope
 from hub.auth.tokens import issue_token
 from hub.db import Database
 from hub.events import Event
-from hub.journal import Attendance, Grade
+from hub.journal.models import Attendance, Grade
 from hub.notify.models import Notification
 from tests.journal.conftest import Journal5A
 from tests.support.clock import YESTERDAY

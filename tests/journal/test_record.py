@@ -1,4 +1,5 @@
-"""The journal's services: validation of a whole batch, idempotent upserts, corrections."""
+"""The one record routine (hub.journal.record) for grades and attendance: validation of a
+whole batch, idempotent upserts, corrections."""
 
 from __future__ import annotations
 
@@ -7,35 +8,16 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from hub.auth.access import Principal, TokenScope
 from hub.db import Database
+from hub.errors import TooLarge
 from hub.events import AttendanceMarked, Event, GradePosted
-from hub.journal import (
-    Attendance,
-    AttendanceInput,
-    AttendanceStatus,
-    Grade,
-    GradeInput,
-    JournalRejected,
-    Source,
-    StudentRef,
-    record_attendance,
-    record_grades,
-)
-from tests.journal.conftest import Journal5A
+from hub.journal.errors import JournalRejected
+from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
+from hub.journal.models import Attendance, AttendanceStatus, Grade, Source
+from hub.journal.record import record_attendance, record_grades
+from tests.journal.conftest import Journal5A, grade, journal_token, mark
 from tests.support.clock import TODAY, YESTERDAY
 from tests.support.school import SchoolBuilder
-
-
-def journal_token(school_id: int) -> Principal:
-    return Principal(school_id=school_id, person_id=None, token_id=1,
-                     token_scopes=frozenset({TokenScope.JOURNAL}))
-
-
-def grade(student_id: int, value: int, source_id: str, **kwargs: object) -> GradeInput:
-    fields: dict = {"subject": "Математика", "lesson_date": YESTERDAY} | kwargs
-    return GradeInput(student=StudentRef(person_id=student_id), value=value,
-                      source_id=source_id, **fields)
 
 
 async def count(db: Database, model: type) -> int:
@@ -153,12 +135,6 @@ async def test_student_by_journal_id_and_class_name(
     assert (stored.student_id, stored.class_id) == (journal.alice.id, journal.class_id)
 
 
-def mark(student_id: int, status: AttendanceStatus, source_id: str) -> AttendanceInput:
-    return AttendanceInput(student=StudentRef(person_id=student_id), lesson_date=YESTERDAY,
-                           status=status, source_id=source_id, subject="Математика",
-                           lesson_number=2)
-
-
 async def test_attendance_present_clears_an_earlier_mark_only(
     db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
 ) -> None:
@@ -193,38 +169,13 @@ async def test_attendance_rejects_bad_lesson_number_and_batch_over_limit(
             await record_attendance(session, school.school_id, [bad], by=None,
                                     source=Source.CSV)
     assert [e.field for e in caught.value.errors] == ["lesson"]
+    assert caught.value.status == 422
+    assert caught.value.details == [{"index": 0, "field": "lesson",
+                                     "message": "номер урока 15: допустимо 1–12"}]
     many = [mark(journal.alice.id, AttendanceStatus.LATE, f"m-{i}") for i in range(1001)]
-    with pytest.raises(JournalRejected):
+    with pytest.raises(TooLarge) as too_many:
         async with db.transaction() as session:
             await record_attendance(session, school.school_id, many, by=None,
                                     source=Source.CSV)
-    assert await count(db, Attendance) == 0
-
-
-async def test_students_records_are_exported_and_erased_with_them(
-    db: Database, school: SchoolBuilder, journal: Journal5A
-) -> None:
-    from hub.compose import privacy_sources
-
-    [source] = [s for s in privacy_sources() if s.name == "journal"]
-    teacher = await school.principal(journal.teacher)
-    async with db.transaction() as session:
-        await record_grades(session, school.school_id, [grade(journal.alice.id, 4, "p-1"),
-                                                        grade(journal.boris.id, 5, "p-2")],
-                            by=teacher, source=Source.API)
-        await record_attendance(session, school.school_id,
-                                [mark(journal.alice.id, AttendanceStatus.SICK, "p-3")],
-                                by=teacher, source=Source.API)
-    async with db.session() as session:
-        exported = await source.export(session, journal.alice.id)
-    assert [g["value"] for g in exported["grades"]] == [4]
-    assert [m["status"] for m in exported["attendance"]] == ["sick"]
-
-    async with db.transaction() as session:
-        await source.erase(session, journal.alice.id)
-        await source.erase(session, journal.teacher.id)
-    async with db.session() as session:
-        left = [tuple(r) for r in await session.execute(select(Grade.student_id,
-                                                               Grade.teacher_id))]
-    assert left == [(journal.boris.id, None)]
+    assert too_many.value.status == 413 and "не больше 1000" in too_many.value.message
     assert await count(db, Attendance) == 0

@@ -9,15 +9,9 @@ import pytest
 
 from hub.auth.access import Principal, TokenScope
 from hub.db import Database
-from hub.journal import (
-    AttendanceInput,
-    AttendanceStatus,
-    GradeInput,
-    Source,
-    StudentRef,
-    record_attendance,
-    record_grades,
-)
+from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
+from hub.journal.models import AttendanceStatus, Source
+from hub.journal.record import record_attendance, record_grades
 from hub.school import Person
 from tests.notify.doubles import RecordingChannel
 from tests.support.clock import YESTERDAY

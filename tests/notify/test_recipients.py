@@ -11,7 +11,9 @@ from hub.compose import privacy_sources
 from hub.config import Settings
 from hub.db import Database
 from hub.events import ModerationDecided, emit
-from hub.journal import GradeInput, Source, StudentRef, record_grades
+from hub.journal.inputs import GradeInput, StudentRef
+from hub.journal.models import Source
+from hub.journal.record import record_grades
 from hub.notify import schedule
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus, Notification

@@ -228,7 +228,7 @@ async def test_stopping_releases_claims_that_were_not_sent(
 async def test_delivery_summary_counts_delivered_waiting_and_failed_per_grade(
     db: Database, settings: Settings, school: SchoolBuilder, family: Family,
 ) -> None:
-    from hub.journal import Grade
+    from hub.journal.models import Grade
     from hub.notify.summary import delivery_summary
 
     second = await school.parent_of(family.alice, email="second@example.test")

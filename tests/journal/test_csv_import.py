@@ -1,4 +1,5 @@
-"""`hub import grades|attendance FILE.csv`: the API's rules, errors by line, all or nothing."""
+"""CSV files from the school's journal (hub.journal.csv_import) and the `hub import
+grades|attendance FILE.csv` command: the API's rules, errors by line, all or nothing."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from hub.commands.import_journal import ImportRejected, cmd_import_journal, import_journal
+from hub.commands.import_journal import cmd_import_journal
 from hub.compose import database
 from hub.config import Settings
 from hub.db import Database
 from hub.events import Event
-from hub.journal import Attendance, AttendanceStatus, Grade
+from hub.journal.csv_import import import_journal
+from hub.journal.errors import ImportRejected
+from hub.journal.models import Attendance, AttendanceStatus, Grade
 from tests.journal.conftest import Journal5A
 from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
@@ -59,6 +62,9 @@ async def test_errors_are_reported_by_line_and_nothing_is_stored(
     with pytest.raises(ImportRejected) as caught:
         await import_journal(db, school.school_id, "grades", text, tz=MSK)
     assert [(e.line, e.column) for e in caught.value.errors] == [
+        (3, "value"), (4, "student"), (5, "date"), (6, "source_id")]
+    assert caught.value.status == 422
+    assert [(d["line"], d["field"]) for d in caught.value.details] == [
         (3, "value"), (4, "student"), (5, "date"), (6, "source_id")]
     async with db.session() as session:
         assert (await session.scalars(select(Grade))).all() == []

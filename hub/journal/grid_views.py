@@ -1,18 +1,21 @@
-"""Grades and attendance coming in: the teacher's page (/journal) and the journal's JSON API
-(POST /api/v1/grades, POST /api/v1/attendance). Both call hub.journal's services."""
+"""The teacher's pages: the grid for one lesson (/journal), where a teacher marks attendance
+and enters grades for a class, and what they entered lately with how its notifications
+fared (/journal/entered).
+
+Views parse the form, authorise, call `record` or a query and render; a refusal is raised
+as a hub.errors.UserError and rendered by the error middleware. A grid with wrong cells is
+the one exception: it is shown again as the teacher filled it, with a line per problem.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
@@ -23,41 +26,32 @@ from hub.auth.access import (
     Principal,
     classes_for,
 )
-from hub.http.api import ApiModel, add_endpoint, api_error, read_json
-from hub.http.keys import DB, NAV, SETTINGS, NavItem
+from hub.errors import Invalid
+from hub.http.keys import DB, SETTINGS
 from hub.http.render import render
-from hub.http.session import current_principal, signed_in
-from hub.journal import (
+from hub.http.session import signed_in
+from hub.journal.errors import ItemError, JournalRejected
+from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
+from hub.journal.models import (
     ATTENDANCE_SOURCE_KIND,
     GRADE_SOURCE_KIND,
     MAX_AGE_DAYS,
-    MAX_BATCH,
     STATUS_TITLES,
     Attendance,
-    AttendanceInput,
     AttendanceStatus,
-    BatchResult,
     Grade,
-    GradeInput,
-    ItemError,
-    JournalRejected,
-    SheetRow,
     Source,
-    StudentRef,
+)
+from hub.journal.reading import (
+    SheetRow,
     entered_by,
     lesson_sheet,
-    record_attendance,
-    record_grades,
-    remove_grades,
     subjects_taught,
     web_source_id,
 )
+from hub.journal.record import record_attendance, record_grades, remove_grades
 from hub.notify.summary import delivery_summaries
 from hub.school import classes_of_school
-
-log = logging.getLogger(__name__)
-
-CONFLICT_RETRIES = 3
 
 GRID_STATUSES = (
     (AttendanceStatus.PRESENT, "был"),
@@ -66,25 +60,6 @@ GRID_STATUSES = (
     (AttendanceStatus.SICK, "б"),
     (AttendanceStatus.EXCUSED, "у"),
 )
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/journal", journal_page)
-    app.router.add_post("/journal", journal_save)
-    app.router.add_get("/journal/entered", entered_page)
-    add_endpoint(app, "POST", "/api/v1/grades", api_grades, summary="Оценки из журнала",
-                 request=GradesBatch, response=BatchAnswer, tag="journal")
-    add_endpoint(app, "POST", "/api/v1/attendance", api_attendance,
-                 summary="Посещаемость из журнала", request=AttendanceBatch,
-                 response=BatchAnswer, tag="journal")
-    app[NAV].append(NavItem("Журнал", "/journal", visible=_enters_grades, order=25))
-
-
-def _enters_grades(principal: Principal) -> bool:
-    return bool(classes_for(principal, Action.ENTER_GRADES))
-
-
-# ---------------------------------------------------------------------- teacher's page
 
 
 async def _lesson_choice(
@@ -218,9 +193,7 @@ async def journal_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     choice = await _lesson_choice(request, principal, form)
     if not choice["class_id"] or not choice["subject"] or choice["problem"]:
-        raise web.HTTPUnprocessableEntity(
-            text=choice["problem"] or "Выберите класс и предмет урока."
-        )
+        raise Invalid(choice["problem"] or "Выберите класс и предмет урока.")
     class_id, day, subject = choice["class_id"], choice["date"], choice["subject"]
     errors: list[str] = []
     async with request.app[DB].session() as session:
@@ -258,25 +231,10 @@ async def journal_save(request: web.Request) -> web.StreamResponse:
             comment=str(form.get(f"comment_{sid}", "")).strip() or None,
         ))
     if not errors:
-        tz = request.app[SETTINGS].tz
         try:
-            async with request.app[DB].transaction() as session:
-                problems: list[str] = []
-                try:
-                    await record_attendance(session, principal.school_id, marks,
-                                            by=principal, source=Source.WEB, tz=tz)
-                except JournalRejected as exc:
-                    problems += _row_errors(exc.errors, marks, names)
-                try:
-                    await record_grades(session, principal.school_id, grades, by=principal,
-                                        source=Source.WEB, tz=tz)
-                except JournalRejected as exc:
-                    problems += _row_errors(exc.errors, grades, names)
-                if problems:
-                    raise JournalRejected([])  # roll back whatever the other half wrote
-                await remove_grades(session, principal.school_id, cleared)
-        except JournalRejected:
-            errors = problems
+            await _save(request, principal, marks, grades, cleared, names)
+        except _GridRejected as exc:
+            errors = exc.lines
         except IntegrityError:
             errors = ["Этот урок только что сохранил кто-то ещё. Обновите страницу."]
     if errors:
@@ -290,6 +248,42 @@ async def journal_save(request: web.Request) -> web.StreamResponse:
     )
 
 
+class _GridRejected(Exception):
+    """Some cells were wrong: the grid is shown again with a line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(f"{len(lines)} problem(s)")
+        self.lines = lines
+
+
+async def _save(
+    request: web.Request,
+    principal: Principal,
+    marks: list[AttendanceInput],
+    grades: list[GradeInput],
+    cleared: list[str],
+    names: dict[int, str],
+) -> None:
+    """The grid's marks and grades in one transaction: both halves are checked, so the
+    teacher sees every problem at once, and raising rolls back whatever one half wrote."""
+    tz = request.app[SETTINGS].tz
+    async with request.app[DB].transaction() as session:
+        problems: list[str] = []
+        try:
+            await record_attendance(session, principal.school_id, marks, by=principal,
+                                    source=Source.WEB, tz=tz)
+        except JournalRejected as exc:
+            problems += _row_errors(exc.errors, marks, names)
+        try:
+            await record_grades(session, principal.school_id, grades, by=principal,
+                                source=Source.WEB, tz=tz)
+        except JournalRejected as exc:
+            problems += _row_errors(exc.errors, grades, names)
+        if problems:
+            raise _GridRejected(problems)
+        await remove_grades(session, principal.school_id, cleared)
+
+
 def _row_errors(
     errors: Sequence[ItemError],
     items: Sequence[AttendanceInput] | Sequence[GradeInput],
@@ -298,7 +292,7 @@ def _row_errors(
     """Item errors as lines a teacher reads: the student's name, then the problem."""
     lines = []
     for error in errors:
-        student = items[error.index].student.person_id if error.index < len(items) else None
+        student = items[error.index].student.person_id
         name = names.get(student, "") if student is not None else ""
         lines.append(f"{name}: {error.message}" if name else error.message)
     return lines
@@ -319,119 +313,3 @@ def _rows_from_form(sheet: Sequence[SheetRow], form: Any) -> list[dict[str, Any]
         }
         for row in sheet
     ]
-
-
-# ---------------------------------------------------------------------- the JSON API
-
-
-class _ItemBase(ApiModel):
-    source_id: str = Field(description="Идентификатор записи в журнале (для идемпотентности)")
-    student_id: int | None = Field(None, description="id ученика в school-hub")
-    student_external_id: str | None = Field(None, description="id ученика в журнале")
-    class_name: str | None = Field(None, description="Класс, например 5А (проверяется)")
-    date: dt.date
-    comment: str | None = None
-
-
-class GradeItem(_ItemBase):
-    subject: str
-    value: int = Field(description="2, 3, 4 или 5")
-    work_type: str | None = None
-
-
-class AttendanceItem(_ItemBase):
-    status: AttendanceStatus
-    subject: str | None = None
-    lesson_number: int | None = None
-
-
-class GradesBatch(ApiModel):
-    items: list[GradeItem]
-
-
-class AttendanceBatch(ApiModel):
-    items: list[AttendanceItem]
-
-
-class BatchAnswer(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-    ids: list[int] = Field(description="id записей в порядке пакета (0 — ничего не создано)")
-
-
-def _api_principal(request: web.Request) -> Principal:
-    principal = current_principal(request)
-    if not classes_for(principal, Action.ENTER_GRADES):
-        raise AccessDenied(Action.ENTER_GRADES)
-    return principal
-
-
-def _check_size(count: int) -> None:
-    if count > MAX_BATCH:
-        raise api_error(413, f"В пакете {count} записей, допускается не больше {MAX_BATCH}. "
-                             "Ничего не сохранено.")
-
-
-def _ref(item: _ItemBase) -> StudentRef:
-    return StudentRef(person_id=item.student_id, external_id=item.student_external_id or None)
-
-
-async def api_grades(request: web.Request) -> web.Response:
-    principal = _api_principal(request)
-    batch = await read_json(request, GradesBatch)
-    _check_size(len(batch.items))
-    items = [
-        GradeInput(student=_ref(i), subject=i.subject, lesson_date=i.date, value=i.value,
-                   source_id=i.source_id, class_name=i.class_name, work_type=i.work_type,
-                   comment=i.comment)
-        for i in batch.items
-    ]
-    return await _store(request, principal, items, record_grades)
-
-
-async def api_attendance(request: web.Request) -> web.Response:
-    principal = _api_principal(request)
-    batch = await read_json(request, AttendanceBatch)
-    _check_size(len(batch.items))
-    items = [
-        AttendanceInput(student=_ref(i), lesson_date=i.date, status=i.status,
-                        source_id=i.source_id, class_name=i.class_name, subject=i.subject,
-                        lesson_number=i.lesson_number, comment=i.comment)
-        for i in batch.items
-    ]
-    return await _store(request, principal, items, record_attendance)
-
-
-async def _store(
-    request: web.Request, principal: Principal, items: Sequence[Any], service: Any
-) -> web.Response:
-    for attempt in range(CONFLICT_RETRIES):
-        try:
-            async with request.app[DB].transaction() as session:
-                result: BatchResult = await service(
-                    session, principal.school_id, items, by=principal, source=Source.API,
-                    tz=request.app[SETTINGS].tz,
-                )
-            break
-        except JournalRejected as exc:
-            raise api_error(
-                422,
-                f"Пакет не принят: ошибок — {len(exc.errors)}. Ничего не сохранено.",
-                [{"index": e.index, "field": e.field, "message": e.message}
-                 for e in exc.errors],
-            ) from None
-        except (IntegrityError, OperationalError) as exc:
-            # Another request stored some of the same items first (or held SQLite's write
-            # lock): this whole batch rolled back; run it again, now seeing theirs.
-            if isinstance(exc, OperationalError) and "locked" not in str(exc):
-                raise
-            log.info("journal batch conflicted (attempt %d), retrying", attempt + 1)
-            await asyncio.sleep(0.05 * (attempt + 1))
-    else:
-        raise api_error(409, "Те же записи сейчас сохраняет другой запрос. Повторите пакет: "
-                             "уже сохранённые записи не будут продублированы.")
-    answer = BatchAnswer(created=result.created, updated=result.updated,
-                         unchanged=result.unchanged, ids=result.ids)
-    return web.json_response(answer.model_dump())
-

@@ -1,4 +1,5 @@
-"""The teacher's page (/journal) and the parents' view (/children), through HTTP."""
+"""The journal's pages (hub.journal.web): the teacher's grid (/journal), what they entered
+(/journal/entered) and the parents' view (/children), through HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from hub.db import Database
 from hub.events import Event
-from hub.journal import Attendance, AttendanceStatus, Grade
+from hub.journal.models import Attendance, AttendanceStatus, Grade
 from tests.journal.conftest import Journal5A
 from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
@@ -181,14 +182,9 @@ async def test_grid_shows_what_the_journal_sent_for_the_lesson(
     client: TestClient, db: Database, school: SchoolBuilder, journal: Journal5A
 ) -> None:
     from hub.auth.access import Principal, TokenScope
-    from hub.journal import (
-        AttendanceInput,
-        GradeInput,
-        Source,
-        StudentRef,
-        record_attendance,
-        record_grades,
-    )
+    from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
+    from hub.journal.models import Source
+    from hub.journal.record import record_attendance, record_grades
 
     token = Principal(school_id=school.school_id, person_id=None, token_id=1,
                       token_scopes=frozenset({TokenScope.JOURNAL}))

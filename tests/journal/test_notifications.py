@@ -1,7 +1,8 @@
-"""The issue's "done when", over HTTP: a teacher enters attendance for 5А on the page; the
-parents of the absent children find the message in the SMTP server's mailbox, and a parent
-who chose the digest gets one message with everything. The app runs its embedded worker
-with the real e-mail channel, pointed at an aiosmtpd sink on 127.0.0.1."""
+"""Grades and marks as notifications (hub.journal.notifications), over HTTP: a teacher
+enters attendance for 5А on the page; the parents of the absent children find the message in
+the SMTP server's mailbox, and a parent who chose the digest gets one message with
+everything; the teacher sees how each notification fared. The app runs its embedded worker
+with the real e-mail channel, pointed at an aiosmtpd sink on 127.0.0.1. And the texts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from sqlalchemy import select, update
 from hub import clock
 from hub.config import Settings
 from hub.db import Database
+from hub.journal.models import Attendance, AttendanceStatus, Grade
+from hub.journal.notifications import attendance_body, attendance_title, grade_title
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus
 from hub.notify.outbox import wake_workers
@@ -126,3 +129,15 @@ async def test_teacher_sees_a_notification_that_failed_for_good(
     assert await delivery_statuses(db) == {DeliveryStatus.SENT, DeliveryStatus.FAILED}
     entered = await (await client.get("/journal/entered")).text()
     assert "доставлено 1, ждут 0, " in entered and "не доставлено 1" in entered
+
+
+def test_texts_say_what_was_posted_and_what_was_corrected() -> None:
+    grade = Grade(subject="Математика", lesson_date=DAY, value=5, previous_value=4)
+    assert grade_title(grade) == "Оценка 5 по предмету «Математика»"
+    assert grade_title(grade, corrected=True) == (
+        "Исправлена оценка: 4 → 5 по предмету «Математика»")
+    mark = Attendance(lesson_date=DAY, status=AttendanceStatus.PRESENT, subject="Математика",
+                      lesson_number=3)
+    assert attendance_title(mark, corrected=True) == (
+        f"Исправлена отметка: присутствовал(а) на уроке «Математика» {DAY:%d.%m.%Y}")
+    assert "Урок № 3" in attendance_body(mark)

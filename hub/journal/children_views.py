@@ -1,28 +1,21 @@
-"""Parents' view of their children's recent grades and attendance (a student sees their
-own): /children."""
+"""A parent's view of their children's recent grades and attendance (/children); a student
+sees their own."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from hub.auth.access import Action, can, require
-from hub.http.keys import DB, NAV, NavItem
+from hub.auth.access import Action, require
+from hub.http.keys import DB
 from hub.http.render import render
 from hub.http.session import signed_in
-from hub.journal import STATUS_TITLES, recent_attendance, recent_grades
+from hub.journal.models import STATUS_TITLES
+from hub.journal.reading import recent_attendance, recent_grades
 from hub.school import Person, children_of, class_of
 
 
-def setup(app: web.Application) -> None:
-    app.router.add_get("/children", children_page)
-    app[NAV].append(NavItem("Оценки", "/children", visible=_visible, order=30))
-
-
-def _visible(principal: object) -> bool:
-    return can(principal, Action.VIEW_OWN_GRADES)  # type: ignore[arg-type]
-
-
 async def children_page(request: web.Request) -> web.Response:
+    """A parent's children's recent grades and marks (a student's own)."""
     principal, account = signed_in(request)
     require(principal, Action.VIEW_OWN_GRADES)
     async with request.app[DB].session() as session:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bots.models import TelegramPollLease, TelegramUpdate
 from hub import clock
-from hub.db import Database
+from hub.db import Database, changed_rows
 
 # Telegram keeps an unconfirmed update for 24 hours; remembering ours a little longer
 # covers any redelivery.
@@ -51,8 +51,8 @@ class DatabaseUpdateGate:
             .on_conflict_do_nothing()
         )
         async with self.db.transaction() as session:
-            result = await session.execute(statement)
-            taken = result.rowcount == 1  # type: ignore[attr-defined]
+            changed = await changed_rows(session, statement)
+            taken = changed == 1
         self._claims += 1
         if self._claims % _PRUNE_EVERY == 0:
             await self._prune()
@@ -112,7 +112,7 @@ class DatabasePollLease:
     async def acquire(self) -> bool:
         now = clock.now()
         async with self.db.transaction() as session:
-            result = await session.execute(
+            changed = await changed_rows(session,
                 update(TelegramPollLease)
                 .where(
                     TelegramPollLease.bot_id == self.bot_id,
@@ -121,7 +121,7 @@ class DatabasePollLease:
                 )
                 .values(holder=self.holder, lease_until=now + self.ttl)
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if changed == 1:
                 return True
         try:
             async with self.db.transaction() as session:

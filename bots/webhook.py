@@ -36,7 +36,7 @@ class WebhookRuntime:
     secret: str
 
 
-WEBHOOK = web.AppKey("telegram_webhook", WebhookRuntime | None)  # type: ignore[arg-type]
+WEBHOOK: web.AppKey[WebhookRuntime | None] = web.AppKey("telegram_webhook")
 
 
 def setup_webhook(app: web.Application) -> None:

@@ -64,19 +64,17 @@ class ForumPersonalData:
         }
 
     async def erase(self, session: AsyncSession, person_id: int) -> None:
-        for model in (Announcement, Topic, Post):
+        for authored in (Announcement, Topic, Post):
             await session.execute(
-                update(model).where(model.author_id == person_id)  # type: ignore[attr-defined]
+                update(authored).where(authored.author_id == person_id)
                 .values(author_id=None, form_token=None)
             )
         await session.execute(
             update(AnnouncementRevision).where(AnnouncementRevision.edited_by_id == person_id)
             .values(edited_by_id=None)
         )
-        for model in (Acknowledgement, Subscription, TopicRead):
-            await session.execute(
-                delete(model).where(model.person_id == person_id)  # type: ignore[attr-defined]
-            )
+        for own in (Acknowledgement, Subscription, TopicRead):
+            await session.execute(delete(own).where(own.person_id == person_id))
 
 
 PRIVACY = ForumPersonalData()

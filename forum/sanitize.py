@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import MutableMapping
 from functools import partial
 
 import bleach
@@ -26,7 +27,9 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 _markdown.disable(["image"])
 
 
-def _safe_rel(attrs: dict, new: bool = False) -> dict:
+def _safe_rel(
+    attrs: MutableMapping[tuple[str | None, str], str], new: bool = False
+) -> MutableMapping[tuple[str | None, str], str]:
     href_key = (None, "href")
     if href_key in attrs:
         attrs[(None, "rel")] = "nofollow noopener"

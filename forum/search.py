@@ -12,7 +12,7 @@ import re
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, literal_column, or_, select, text
+from sqlalchemy import String, and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audience, sanitize
@@ -55,7 +55,7 @@ _ready: weakref.WeakSet[object] = weakref.WeakSet()
 
 
 async def _ensure_table(session: AsyncSession) -> None:
-    engine = session.bind.engine if hasattr(session.bind, "engine") else session.bind
+    engine = session.get_bind().engine
     if engine in _ready:
         return
     await session.execute(text(SQLITE_FTS_DDL))
@@ -64,7 +64,7 @@ async def _ensure_table(session: AsyncSession) -> None:
 
 async def index_post(session: AsyncSession, post: Post) -> None:
     """Keep SQLite's FTS table in step with a post (PostgreSQL indexes by itself)."""
-    if session.bind.dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite":
         return
     await _ensure_table(session)
     title = ""
@@ -107,7 +107,7 @@ async def search(session: AsyncSession, principal: Principal, query: str) -> lis
         .order_by(Post.id.desc())
         .limit(MAX_RESULTS)
     )
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         match = _fts_query(query)
         if match is None:
             return []
@@ -117,7 +117,7 @@ async def search(session: AsyncSession, principal: Principal, query: str) -> lis
             .where(text("forum_posts_fts MATCH :match"))
         )).params(match=match)
     else:
-        russian = literal_column("'russian'")
+        russian = literal_column("'russian'", String)
         tsquery = func.plainto_tsquery(russian, query)
         statement = statement.where(or_(
             func.to_tsvector(russian, literal_column("forum_posts.body_source"))

@@ -114,7 +114,9 @@ def channels(settings: Settings, db: Database) -> dict[ChannelName, Channel]:
     if settings.telegram_bot_token is not None:
         from bots.channel import TelegramChannel  # aiogram is slow to import: only when used
 
-        built[ChannelName.TELEGRAM] = TelegramChannel.from_settings(settings, db)
+        telegram = TelegramChannel.from_settings(settings, db)
+        if telegram is not None:
+            built[ChannelName.TELEGRAM] = telegram
     return built
 
 

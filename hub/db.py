@@ -10,10 +10,10 @@ import datetime as dt
 import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Enum, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from hub.events import (
@@ -64,6 +65,13 @@ def str_enum(cls: type[enum.Enum], name: str, *, length: int = 32) -> Enum:
     """An enum column stored as its values in a VARCHAR (no native type to migrate)."""
     return Enum(cls, name=name, native_enum=False, length=length,
                 values_callable=lambda members: [m.value for m in members])
+
+
+async def changed_rows(session: AsyncSession, statement: Executable) -> int:
+    """Run an UPDATE, DELETE or INSERT and say how many rows it changed: the answer of a
+    compare-and-set ("did my conditional UPDATE win?")."""
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount or 0)
 
 
 class Base(DeclarativeBase):

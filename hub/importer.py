@@ -260,18 +260,18 @@ async def import_people(
     } if rows else {}
     in_file = {row.external_id for row in rows}
     wanted_children = {eid for row in rows for eid in row.guardian_of} - in_file
-    known_children = {
+    known_children: dict[str, Person] = {
         p.external_id: p for p in await session.scalars(
             select(Person).where(
                 Person.school_id == school_id, Person.external_id.in_(wanted_children)
             )
-        )
+        ) if p.external_id is not None
     } if wanted_children else {}
     errors: list[RowError] = []
     for row in rows:
-        for child in row.guardian_of:
-            if child not in in_file and child not in known_children:
-                errors.append(RowError(row.line, f"guardian_of: нет человека «{child}»"))
+        for child_id in row.guardian_of:
+            if child_id not in in_file and child_id not in known_children:
+                errors.append(RowError(row.line, f"guardian_of: нет человека «{child_id}»"))
         if may_grant_roles:
             continue
         person = existing.get(row.external_id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
 from hub.broker import get_broker, live_channel
+from hub.db import changed_rows
 from hub.errors import Conflict, Invalid, NotFound, UserError
 from hub.events import ModerationDecided, PostHeld, after_commit, emit
 from hub.school import Person
@@ -307,14 +308,14 @@ async def claim(
 ) -> ReviewItem:
     """Take an item for CLAIM_FOR so that nobody else decides it meanwhile."""
     now = clock.now()
-    result = await session.execute(
+    changed = await changed_rows(session,
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.school_id == school_id,
                ReviewItem.status == ItemStatus.PENDING, _open_to(moderator_id, now))
         .values(claimed_by_id=moderator_id, claimed_until=now + CLAIM_FOR)
         .execution_options(synchronize_session=False)
     )
-    if not result.rowcount:
+    if not changed:
         raise await _why_not(session, school_id, item_id, moderator_id)
     _notify_queue(session, school_id, "claimed", item_id)
     return await get_item(session, school_id, item_id)
@@ -338,7 +339,7 @@ async def _decide(
     status: ItemStatus, reason: str | None,
 ) -> ReviewItem:
     now = clock.now()
-    result = await session.execute(
+    changed = await changed_rows(session,
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.school_id == school_id,
                ReviewItem.status == ItemStatus.PENDING, _open_to(moderator_id, now))
@@ -346,7 +347,7 @@ async def _decide(
                 decision_reason=reason, claimed_by_id=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    if not result.rowcount:
+    if not changed:
         raise await _why_not(session, school_id, item_id, moderator_id)
     return await get_item(session, school_id, item_id)
 
@@ -433,7 +434,7 @@ async def undo(
     who = [] if any_moderator else [ReviewItem.decided_by_id == actor_id]
     item = await get_item(session, school_id, item_id)
     previous = item.status
-    result = await session.execute(
+    changed = await changed_rows(session,
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.school_id == school_id,
                ReviewItem.status.in_([ItemStatus.APPROVED, ItemStatus.REJECTED]),
@@ -442,7 +443,7 @@ async def undo(
                 decision_reason=None)
         .execution_options(synchronize_session=False)
     )
-    if not result.rowcount:
+    if not changed:
         item = await get_item(session, school_id, item_id)
         if item.status is ItemStatus.PENDING:
             raise ItemConflict("Решение по этому пункту уже отменено.")

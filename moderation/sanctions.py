@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
+from hub.db import changed_rows
 from hub.errors import Invalid
 from hub.school import Person
 from moderation import audit
@@ -86,16 +87,16 @@ async def mute(
 async def unmute(session: AsyncSession, *, school_id: int, person_id: int, by_id: int) -> int:
     """End every running mute of the person now; returns how many were running."""
     now = clock.now()
-    result = await session.execute(
+    changed = await changed_rows(session,
         update(Sanction)
         .where(Sanction.school_id == school_id, Sanction.person_id == person_id,
                Sanction.kind == SanctionKind.MUTE, Sanction.until > now)
         .values(until=now)
     )
-    if result.rowcount:
+    if changed:
         await audit.record(session, school_id=school_id, actor_id=by_id, action="unmute",
                            subject_id=person_id)
-    return result.rowcount
+    return changed
 
 
 async def history(session: AsyncSession, school_id: int, person_id: int) -> Sequence[Sanction]:

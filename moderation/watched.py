@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import moderation
+from hub.db import changed_rows
 from hub.errors import Invalid
 from moderation import Detector, WatchAction, WatchedWord
 from moderation.models import WatchedWordRow, WatchedWordsVersion
@@ -100,12 +101,12 @@ async def remove_word(
 
 async def _new_stamp(session: AsyncSession, school_id: int) -> None:
     stamp = uuid.uuid4().hex
-    result = await session.execute(
+    changed = await changed_rows(session,
         update(WatchedWordsVersion)
         .where(WatchedWordsVersion.school_id == school_id)
         .values(stamp=stamp)
     )
-    if result.rowcount:
+    if changed:
         return
     try:
         async with session.begin_nested():

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import CompoundSelect, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.school import (
@@ -261,7 +261,7 @@ def classes_for(principal: Principal, action: Action) -> frozenset[int] | Everyw
 
 async def load_principal(session: AsyncSession, person: Person) -> Principal:
     """The person's class scopes, in one query (it runs on every signed-in request)."""
-    scopes = union_all(
+    scopes: CompoundSelect[str, int | None, int | None] = union_all(
         select(literal("taught"), TeachingAssignment.class_id, null()).where(
             TeachingAssignment.teacher_id == person.id
         ),
@@ -278,14 +278,14 @@ async def load_principal(session: AsyncSession, person: Person) -> Principal:
     children: set[int] = set()
     own_class: int | None = None
     for scope, class_id, child_id in await session.execute(scopes):
-        if scope == "taught":
+        if scope == "own":
+            own_class = class_id
+        elif scope == "taught" and class_id is not None:
             taught.add(class_id)
-        elif scope == "child":
+        elif scope == "child" and child_id is not None:
             children.add(child_id)
             if class_id is not None:
                 children_classes.add(class_id)
-        else:
-            own_class = class_id
     return Principal(
         school_id=person.school_id,
         person_id=person.id,

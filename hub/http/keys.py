@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -29,14 +29,16 @@ class NavItem:
     badge: Callable[[web.Request], object] | None = None
 
 
-SETTINGS = web.AppKey("settings", Settings)
-DB = web.AppKey("db", Database)
-BROKER = web.AppKey("broker", Broker)  # type: ignore[type-abstract]
-SESSIONS = web.AppKey("sessions", SessionStore)  # type: ignore[type-abstract]
-REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
-NAV = web.AppKey("nav", list[NavItem])
+# Keys are declared by their type (web.AppKey[T]) rather than given the type as a value,
+# which cannot name an abstract class or a union.
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+DB: web.AppKey[Database] = web.AppKey("db")
+BROKER: web.AppKey[Broker] = web.AppKey("broker")
+SESSIONS: web.AppKey[SessionStore] = web.AppKey("sessions")
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
+NAV: web.AppKey[list[NavItem]] = web.AppKey("nav")
 # Every package's personal data, for export and erasure (hub.compose.privacy_sources).
-PRIVACY_SOURCES = web.AppKey("privacy_sources", tuple[PersonalDataSource, ...])
+PRIVACY_SOURCES: web.AppKey[Sequence[PersonalDataSource]] = web.AppKey("privacy_sources")
 
 # Request keys (request[...]): set by the middlewares in hub.http.middlewares.
 PRINCIPAL = web.RequestKey("principal", Principal | None)  # type: ignore[arg-type]

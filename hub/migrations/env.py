@@ -45,4 +45,7 @@ if context.is_offline_mode():
 elif (given := context.config.attributes.get("connection")) is not None:
     _run(given)  # hub.migrate passes its own connection
 else:
-    asyncio.run(_run_online(context.config.get_main_option("sqlalchemy.url")))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: no sqlalchemy.url and no connection given")
+    asyncio.run(_run_online(url))

@@ -75,7 +75,8 @@ async def addresses_of(
     for pid, email in await session.execute(
         select(Person.id, Person.email).where(Person.id.in_(ids), Person.email.is_not(None))
     ):
-        result[pid][ChannelName.EMAIL] = email
+        if email:
+            result[pid][ChannelName.EMAIL] = email
     for row in await session.scalars(
         select(ContactAddress).where(ContactAddress.person_id.in_(ids))
     ):

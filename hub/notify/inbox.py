@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
+from hub.db import changed_rows
 from hub.notify.models import Notification
 from hub.school import Person
 
@@ -49,7 +50,7 @@ async def mark_read(
     )
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    result = await session.execute(
+    changed = await changed_rows(session,
         query.values(read_at=clock.now()).execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed

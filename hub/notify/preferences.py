@@ -111,16 +111,16 @@ async def preferences_of(
             schedules[schedule.person_id] = schedule
     result = {}
     for pid in ids:
-        schedule = schedules.get(pid)
-        if schedule is None:
+        found = schedules.get(pid)
+        if found is None:
             result[pid] = Preferences(modes=modes[pid])
             continue
         quiet = (
-            (schedule.quiet_start, schedule.quiet_end)
-            if schedule.quiet_start is not None and schedule.quiet_end is not None
+            (found.quiet_start, found.quiet_end)
+            if found.quiet_start is not None and found.quiet_end is not None
             else None
         )
-        result[pid] = Preferences(modes=modes[pid], quiet=quiet, digest_at=schedule.digest_at)
+        result[pid] = Preferences(modes=modes[pid], quiet=quiet, digest_at=found.digest_at)
     return result
 
 

@@ -23,7 +23,7 @@ from hub.http.session import current_principal
 
 CHANNEL = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_-]{1,64}$")
 KEEPALIVE_SECONDS = 15
-OPEN_STREAMS = web.AppKey("live_streams", weakref.WeakSet[EventSourceResponse])
+OPEN_STREAMS: web.AppKey[weakref.WeakSet[EventSourceResponse]] = web.AppKey("live_streams")
 
 
 def setup(app: web.Application) -> None:
@@ -34,7 +34,8 @@ def setup(app: web.Application) -> None:
 
 async def _close_streams(app: web.Application) -> None:
     # Open pages would otherwise hold a shutting-down server until they go away.
-    for stream in list(app[OPEN_STREAMS]):
+    streams = app[OPEN_STREAMS]
+    for stream in list(streams):
         stream.stop_streaming()
 
 
@@ -48,9 +49,8 @@ async def live(request: web.Request) -> web.StreamResponse:
     channels = [live_channel(*c.split(":", 1)) for c in wanted]
     async with (
         request.app[BROKER].subscribe(*channels) as notes,
-        sse_response(request) as stream,
+        sse_response(request, ping_interval=KEEPALIVE_SECONDS) as stream,
     ):
-        stream.ping_interval = KEEPALIVE_SECONDS
         request.app[OPEN_STREAMS].add(stream)
         await _relay(notes, stream)
     return stream

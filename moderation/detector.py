@@ -14,10 +14,12 @@ from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
 from .normalize import (
     TOKEN_RE,
+    collapse_all,
     fold,
     split_parts,
     word_forms,
 )
+from .prefilter import RootFilter
 
 
 class Action(StrEnum):
@@ -103,6 +105,20 @@ _RUN_WINDOW = 24
 _MODEL_REASON_MIN = 0.6
 MODEL_WINDOW = 64  # words per window the model reads in a long text
 MODEL_MIN_WORDS = 4  # the model alone does not hold a message shorter than this
+_ROOTS = RootFilter(lexicon.ROOTS)
+_candidate = _ROOTS.candidate
+# A token the fast path may take: plain lower-case Cyrillic letters (or plain digits), no
+# run of three equal letters (those need the collapsing of the full normalisation).
+_PLAIN_RE = re.compile(r"[а-яё]+|[0-9]+")
+_RUN3_RE = re.compile(r"(.)\1\1")
+
+
+def _may_match(form: str) -> bool:
+    """Could any lexicon rule match this normalised word (or its collapsed spelling)?"""
+    if _candidate(form):
+        return True
+    collapsed = collapse_all(form)
+    return collapsed != form and _candidate(collapsed)
 
 
 def _best(a: _Hit | None, b: _Hit | None) -> _Hit | None:
@@ -141,6 +157,9 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
                 hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), latin,
                                       True))
         return main, hit
+    if "*" not in main and not any(map(_may_match, forms.variants)) \
+            and not any("*" in v for v in forms.variants):
+        return main, None  # no root in any reading: no rule can fire
     if lexicon.is_exception(main):
         return main, None
     for v in forms.variants:
@@ -227,6 +246,29 @@ class Detector:
 
     # -- token analysis (cached) ------------------------------------------------------------
     def _analyze(self, raw: str) -> _TokenInfo:
+        """One token's analysis. A plain word without a lexicon root (most words) takes the
+        short way: no normalisation beyond lower case, no rule match, only its model weight."""
+        low = raw.lower()
+        if _PLAIN_RE.fullmatch(low) and _RUN3_RE.search(low) is None:
+            main = low.replace("ё", "е")
+            if not _may_match(main):
+                return self._clean_info(raw, main)
+        return self._analyze_full(raw)
+
+    def _clean_info(self, raw: str, main: str) -> _TokenInfo:
+        """The analysis of a plain word that no lexicon rule can match."""
+        if _capitalised(raw) and main not in lexicon.ADDRESS_WORDS:
+            model_words: tuple[str, ...] = ()
+        else:
+            model_words = (main,)
+        weight, count = 0.0, 0
+        if self.model is not None and model_words:
+            weight, count = self.model.word_contribution(main)
+        if len(main) == 1 and main.isalpha():
+            return _TokenInfo((main,), model_words, None, weight, count, main, False, "s")
+        return _TokenInfo((main,), model_words, None, weight, count, "", False)
+
+    def _analyze_full(self, raw: str) -> _TokenInfo:
         parts = split_parts(raw)
         if not parts:
             return _EMPTY_INFO

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,23 @@ def word_features(word: str) -> list[str]:
     return feats
 
 
+_ZEROS = repeat(0.0)  # the default for every feature lookup (an endless iterator)
+_SLICES: dict[int, tuple[slice, ...]] = {}
+
+
+def _slices(size: int) -> tuple[slice, ...]:
+    """The features of a padded word of this length, as slices: cutting them out and looking
+    them up then runs as ``map`` calls in C, with no Python loop per n-gram."""
+    got = _SLICES.get(size)
+    if got is None:
+        got = tuple(slice(i, i + n) for n in range(NGRAM_MIN, NGRAM_MAX + 1)
+                    for i in range(size - n + 1))
+        if size > NGRAM_MAX:
+            got += (slice(0, size),)
+        _SLICES[size] = got
+    return got
+
+
 @dataclass(frozen=True, slots=True)
 class ToxicityModel:
     """A linear scorer: ``sigmoid(bias + sum(weights) / count)``."""
@@ -48,11 +66,16 @@ class ToxicityModel:
     # A lower threshold at which a weak lexicon word (гнида, петух, даун, посадить) holds
     # even when no ты/вы aims it at someone: chosen out-of-fold too (1.0: never).
     weak_threshold: float = 1.0
+    _get: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_get", self.weights.get)
 
     def word_contribution(self, word: str) -> tuple[float, int]:
-        feats = word_features(word)
-        get = self.weights.get
-        return (sum(get(f, 0.0) for f in feats), len(feats))
+        """The sum of a word's feature weights and the number of its features."""
+        padded = f" {word[:MAX_WORD]} "
+        cuts = _slices(len(padded))
+        return sum(map(self._get, map(padded.__getitem__, cuts), _ZEROS)), len(cuts)  # type: ignore[call-overload]
 
     def probability(self, total_weight: float, count: int) -> float:
         if count <= 0:

@@ -10,6 +10,7 @@ from itertools import accumulate
 from operator import attrgetter, itemgetter
 
 from . import lexicon
+from .frequent import table_for
 from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
 from .normalize import (
@@ -225,6 +226,7 @@ class Detector:
         self.weak_threshold = self.model.weak_threshold if self.model is not None else 2.0
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
+        self._frequent: dict[str, _TokenInfo] = table_for(self.model, self._analyze)
 
     def rebuild(
         self,
@@ -242,6 +244,7 @@ class Detector:
             model=self.model,
         )
         d._cache = self._cache  # token analysis does not depend on the settings
+        d._frequent = self._frequent
         return d
 
     # -- token analysis (cached) ------------------------------------------------------------
@@ -249,24 +252,38 @@ class Detector:
         """One token's analysis. A plain word without a lexicon root (most words) takes the
         short way: no normalisation beyond lower case, no rule match, only its model weight."""
         low = raw.lower()
-        if _PLAIN_RE.fullmatch(low) and _RUN3_RE.search(low) is None:
-            main = low.replace("ё", "е")
-            if not _may_match(main):
-                return self._clean_info(raw, main)
+        if _RUN3_RE.search(low) is None:
+            if _PLAIN_RE.fullmatch(low):
+                main = low.replace("ё", "е")
+                if not _may_match(main):
+                    return self._clean_info(raw, (main,))
+            else:  # words joined by punctuation without a space: "кошмар,сразу"
+                parts = split_parts(low)
+                if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)):
+                    mains = [p.replace("ё", "е") for p in parts]
+                    joined = "".join(mains)
+                    if not any(map(_may_match, mains)) and not _may_match(joined):
+                        short = any(len(p) <= 2 for p in mains) or all(len(p) <= 4
+                                                                        for p in mains)
+                        return self._clean_info(raw, (joined,) if short else tuple(mains))
         return self._analyze_full(raw)
 
-    def _clean_info(self, raw: str, main: str) -> _TokenInfo:
-        """The analysis of a plain word that no lexicon rule can match."""
-        if _capitalised(raw) and main not in lexicon.ADDRESS_WORDS:
-            model_words: tuple[str, ...] = ()
+    def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
+        """The analysis of a token whose words no lexicon rule can match."""
+        if _capitalised(raw):
+            model_words = tuple(w for w in words if w in lexicon.ADDRESS_WORDS)
         else:
-            model_words = (main,)
+            model_words = words
         weight, count = 0.0, 0
-        if self.model is not None and model_words:
-            weight, count = self.model.word_contribution(main)
-        if len(main) == 1 and main.isalpha():
-            return _TokenInfo((main,), model_words, None, weight, count, main, False, "s")
-        return _TokenInfo((main,), model_words, None, weight, count, "", False)
+        if self.model is not None:
+            for w in model_words:
+                dw, dn = self.model.word_contribution(w)
+                weight += dw
+                count += dn
+        main = words[0]
+        if len(words) == 1 and len(main) == 1 and main.isalpha():
+            return _TokenInfo(words, model_words, None, weight, count, main, False, "s")
+        return _TokenInfo(words, model_words, None, weight, count, "", False)
 
     def _analyze_full(self, raw: str) -> _TokenInfo:
         parts = split_parts(raw)
@@ -308,7 +325,7 @@ class Detector:
     def _info(self, raw: str) -> _TokenInfo:
         info = self._cache.get(raw)
         if info is None:
-            info = self._analyze(raw)
+            info = self._frequent.get(raw) or self._analyze(raw)
             if len(raw) <= _MAX_CACHED_TOKEN:
                 if len(self._cache) >= _CACHE_LIMIT:
                     self._cache.clear()

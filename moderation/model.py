@@ -27,31 +27,30 @@ NGRAM_MAX = 5
 MAX_WORD = 40  # longer "words" contribute their first MAX_WORD characters
 
 
-def word_features(word: str) -> list[str]:
-    """The features one normalised word contributes."""
-    w = word[:MAX_WORD]
-    padded = f" {w} "
-    feats = [padded[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1)
-             for i in range(len(padded) - n + 1)]
-    if len(padded) > NGRAM_MAX:
-        feats.append(padded)
-    return feats
+# The n-gram lengths of the first model (2..5); a model file names its own.
+LEGACY_ORDERS = tuple(range(NGRAM_MIN, NGRAM_MAX + 1))
+
+
+def word_features(word: str, orders: tuple[int, ...] = LEGACY_ORDERS) -> list[str]:
+    """The features one normalised word contributes: its character n-grams of the given
+    lengths (padded with spaces) and the whole word."""
+    padded = f" {word[:MAX_WORD]} "
+    return [padded[s] for s in _slices(len(padded), orders)]
 
 
 _ZEROS = repeat(0.0)  # the default for every feature lookup (an endless iterator)
-_SLICES: dict[int, tuple[slice, ...]] = {}
+_SLICES: dict[tuple[int, tuple[int, ...]], tuple[slice, ...]] = {}
 
 
-def _slices(size: int) -> tuple[slice, ...]:
+def _slices(size: int, orders: tuple[int, ...]) -> tuple[slice, ...]:
     """The features of a padded word of this length, as slices: cutting them out and looking
     them up then runs as ``map`` calls in C, with no Python loop per n-gram."""
-    got = _SLICES.get(size)
+    got = _SLICES.get((size, orders))
     if got is None:
-        got = tuple(slice(i, i + n) for n in range(NGRAM_MIN, NGRAM_MAX + 1)
-                    for i in range(size - n + 1))
-        if size > NGRAM_MAX:
+        got = tuple(slice(i, i + n) for n in orders for i in range(size - n + 1))
+        if size > max(orders):
             got += (slice(0, size),)
-        _SLICES[size] = got
+        _SLICES[(size, orders)] = got
     return got
 
 
@@ -66,6 +65,7 @@ class ToxicityModel:
     # A lower threshold at which a weak lexicon word (гнида, петух, даун, посадить) holds
     # even when no ты/вы aims it at someone: chosen out-of-fold too (1.0: never).
     weak_threshold: float = 1.0
+    orders: tuple[int, ...] = LEGACY_ORDERS
     _get: object = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +74,7 @@ class ToxicityModel:
     def word_contribution(self, word: str) -> tuple[float, int]:
         """The sum of a word's feature weights and the number of its features."""
         padded = f" {word[:MAX_WORD]} "
-        cuts = _slices(len(padded))
+        cuts = _slices(len(padded), self.orders)
         return sum(map(self._get, map(padded.__getitem__, cuts), _ZEROS)), len(cuts)  # type: ignore[call-overload]
 
     def probability(self, total_weight: float, count: int) -> float:
@@ -96,7 +96,8 @@ class ToxicityModel:
 
 
 def save(path: Path, weights: dict[str, float], bias: float, threshold: float,
-         source: str, weak_threshold: float = 1.0) -> None:
+         source: str, weak_threshold: float = 1.0,
+         orders: tuple[int, ...] = LEGACY_ORDERS) -> None:
     keys = "\n".join(weights)
     np.savez_compressed(
         path,
@@ -104,6 +105,7 @@ def save(path: Path, weights: dict[str, float], bias: float, threshold: float,
         weights=np.asarray(list(weights.values()), dtype=np.float16),
         meta=np.asarray([bias, threshold, weak_threshold], dtype=np.float64),
         source=np.frombuffer(source.encode("utf-8"), dtype=np.uint8),
+        orders=np.asarray(orders, dtype=np.int8),
     )
 
 
@@ -113,9 +115,11 @@ def load(path: Path = MODEL_PATH) -> ToxicityModel:
         weights = z["weights"].astype(np.float64).tolist()
         meta = [float(x) for x in z["meta"]]
         source = z["source"].tobytes().decode("utf-8")
+        orders = tuple(int(x) for x in z["orders"]) if "orders" in z else LEGACY_ORDERS
     bias, threshold = meta[0], meta[1]
     weak = meta[2] if len(meta) > 2 else 1.0
-    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source, weak)
+    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source, weak,
+                         orders)
 
 
 _lock = threading.Lock()

@@ -124,6 +124,25 @@ def load(path: Path = MODEL_PATH) -> ToxicityModel:
 
 _lock = threading.Lock()
 _cached: ToxicityModel | None = None
+INSTALLED_NAME = "toxicity.npz"
+
+
+def installed_path(data_dir: Path) -> Path:
+    """Where ``hub moderation retrain`` installs a school's own model in the data dir."""
+    return data_dir / "moderation" / INSTALLED_NAME
+
+
+def use_installed(data_dir: Path) -> bool:
+    """At start-up, before the first detector is built: load the school's retrained model
+    in place of the shipped one, if there is one. True if it did."""
+    global _cached
+    path = installed_path(data_dir)
+    if not path.exists():
+        return False
+    model = load(path)
+    with _lock:
+        _cached = model
+    return True
 
 
 def default_model() -> ToxicityModel | None:

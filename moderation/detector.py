@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import accumulate
 from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from . import lexicon
 from .frequent import table_for
@@ -78,8 +79,10 @@ class _Hit:
     masked: bool  # read through masking symbols (ambiguous: never refused)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _TokenInfo:
+class _TokenInfo(NamedTuple):
+    """What the detector knows about one distinct token (a tuple: cheap to create, and
+    millions of them are created for unseen words)."""
+
     words: tuple[str, ...]  # normalised words (for watched words and context)
     model_words: tuple[str, ...]  # the words the model reads
     hit: _Hit | None
@@ -112,6 +115,7 @@ _candidate = _ROOTS.candidate
 # run of three equal letters (those need the collapsing of the full normalisation).
 _PLAIN_RE = re.compile(r"[а-яё]+|[0-9]+")
 _RUN3_RE = re.compile(r"(.)\1\1")
+_RUN2_RE = re.compile(r"(.)\1")
 
 
 def _may_match(form: str) -> bool:
@@ -255,8 +259,10 @@ class Detector:
         if _RUN3_RE.search(low) is None:
             if _PLAIN_RE.fullmatch(low):
                 main = low.replace("ё", "е")
-                if not _may_match(main):
-                    return self._clean_info(raw, (main,))
+                if _candidate(main) or (_RUN2_RE.search(main) is not None
+                                        and _candidate(collapse_all(main))):
+                    return self._analyze_full(raw)
+                return self._clean_info(raw, (main,))
             else:  # words joined by punctuation without a space: "кошмар,сразу"
                 parts = split_parts(low)
                 if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)):
@@ -270,16 +276,20 @@ class Detector:
 
     def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
         """The analysis of a token whose words no lexicon rule can match."""
-        if _capitalised(raw):
+        if raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper()):  # _capitalised
             model_words = tuple(w for w in words if w in lexicon.ADDRESS_WORDS)
         else:
             model_words = words
         weight, count = 0.0, 0
-        if self.model is not None:
-            for w in model_words:
-                dw, dn = self.model.word_contribution(w)
-                weight += dw
-                count += dn
+        model = self.model
+        if model is not None:
+            if len(model_words) == 1:
+                weight, count = model.word_contribution(model_words[0])
+            else:
+                for w in model_words:
+                    dw, dn = model.word_contribution(w)
+                    weight += dw
+                    count += dn
         main = words[0]
         if len(words) == 1 and len(main) == 1 and main.isalpha():
             return _TokenInfo(words, model_words, None, weight, count, main, False, "s")
@@ -378,12 +388,23 @@ class Detector:
         return best
 
     def _infos(self, toks: list[str]) -> list[_TokenInfo]:
-        """The analysis of each token: dictionary look-ups, analysing only unseen tokens."""
-        infos = list(map(self._cache.get, toks))
+        """The analysis of each token: dictionary look-ups (the frequent forms, then the
+        words this detector has seen), analysing only unseen tokens."""
+        infos = list(map(self._frequent.get, toks))
         if None in infos:
-            info_of = self._info
-            infos = [i if i is not None else info_of(t) for i, t in zip(infos, toks, strict=True)]
+            seen = self._cache.get
+            new = self._new_info
+            infos = [i or seen(t) or new(t) for i, t in zip(infos, toks, strict=True)]
         return infos
+
+    def _new_info(self, raw: str) -> _TokenInfo:
+        """Analyse an unseen token and remember it."""
+        info = self._analyze(raw)
+        if len(raw) <= _MAX_CACHED_TOKEN:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[raw] = info
+        return info
 
     def _fast(self, toks: list[str], infos: list[_TokenInfo]) -> Verdict | None:
         """The common case, a clean message, at C speed: None if it needs a closer look

@@ -67,15 +67,22 @@ class ToxicityModel:
     weak_threshold: float = 1.0
     orders: tuple[int, ...] = LEGACY_ORDERS
     _get: object = field(init=False, repr=False, compare=False)
+    _cuts: dict[int, tuple[slice, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_get", self.weights.get)
+        object.__setattr__(self, "_cuts", {})
 
     def word_contribution(self, word: str) -> tuple[float, int]:
         """The sum of a word's feature weights and the number of its features."""
         padded = f" {word[:MAX_WORD]} "
-        cuts = _slices(len(padded), self.orders)
+        cuts = self._cuts.get(len(padded)) or self._cut_for(len(padded))
         return sum(map(self._get, map(padded.__getitem__, cuts), _ZEROS)), len(cuts)  # type: ignore[call-overload]
+
+    def _cut_for(self, size: int) -> tuple[slice, ...]:
+        cuts = _slices(size, self.orders)
+        self._cuts[size] = cuts
+        return cuts
 
     def probability(self, total_weight: float, count: int) -> float:
         if count <= 0:

@@ -75,7 +75,8 @@ EVERYDAY = Path(__file__).resolve().parents[1] / "tests" / "moderation" / "data"
     "everyday_school.txt"
 
 
-def write_frequent(data: Path, out: Path = FREQUENT_PATH, limit: int = 6000) -> int:
+def write_frequent(data: Path, out: Path = FREQUENT_PATH, limit: int = 20000,
+                   min_docs: int = 2) -> int:
     """The list of frequent forms (see ``moderation.frequent``), from the toxic comments set
     and the everyday school sentences: not from the detox file the benchmark reads."""
     texts: list[str] = []
@@ -84,7 +85,7 @@ def write_frequent(data: Path, out: Path = FREQUENT_PATH, limit: int = 6000) -> 
     if EVERYDAY.exists():
         texts += [ln for ln in EVERYDAY.read_text(encoding="utf-8").splitlines()
                   if not ln.startswith("#")]
-    words = [w for w in most_frequent(texts, _tokens, limit) if len(w) <= 24]
+    words = [w for w in most_frequent(texts, _tokens, limit, min_docs) if len(w) <= 24]
     out.write_text("\n".join(words) + "\n", encoding="utf-8")
     return len(words)
 
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra", action="store_true",
                     help="also train on ru_toxic_10k.txt as positives (off: it teaches the model "
                          "that unfamiliar vocabulary is toxic, and school words then look toxic)")
-    ap.add_argument("--frequent", type=int, default=6000,
+    ap.add_argument("--frequent", type=int, default=20000,
                     help="also write the list of this many frequent forms (0: leave it)")
     args = ap.parse_args(argv)
     if args.frequent:

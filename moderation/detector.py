@@ -159,8 +159,7 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
         if "*" in latin or any(ch in latin for ch in "#%"):
             canon = lexicon.match_masked(latin.replace("#", "*").replace("%", "*"))
             if canon is not None:
-                hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), latin,
-                                      True))
+                hit = _best(hit, _Hit(lexicon.masked_rule(canon), latin, True))
         return main, hit
     if "*" not in main and not any(map(_may_match, forms.variants)) \
             and not any("*" in v for v in forms.variants):
@@ -173,14 +172,64 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
         if "*" in v:
             canon = lexicon.match_masked(v)
             if canon is not None:
-                hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), v, True))
+                hit = _best(hit, _Hit(lexicon.masked_rule(canon), v, True))
             continue
         r = lexicon.match_word(v)
         if r is not None:
             hit = _best(hit, _Hit(r, v, False))
             if r.strong:
                 break
+    if hit is None:
+        hit = _phonetic_hit(main)
+    if hit is not None and forms.mixed and not hit.rule.strong and not hit.rule.phrase_only:
+        # Latin look-alikes mixed into the word (тyпой): a disguise shows it is meant.
+        hit = _Hit(replace(hit.rule, strong=True), hit.form, hit.masked)
     return main, hit
+
+
+_KU_RE = re.compile(r"^(на|ни|по)ку(?=[йя])")
+_PHONETIC_SAFE_RE = re.compile(
+    r"(?:на|по|ни|до|за|от|у|вы|съ|раз)?(?:ху[йяеюи]|пизд|пзд|[её]ба[нтл]|[её]бн|бляд|блят)\w*"
+    r"|\w*пизд\w*"
+)
+
+
+def _phonetic(form: str) -> str:
+    """Spelling as heard: йо for ё, с/з and т/д before д, и for е, к for х (писдец,
+    йобаный, ибанутый, никуя)."""
+    f = form.replace("йо", "е").replace("сд", "зд").replace("зт", "зд")
+    if f.startswith(("ибан", "ибат", "ибал")):
+        f = "е" + f[1:]
+    return _KU_RE.sub(r"\1ху", f)
+
+
+def _phonetic_hit(main: str) -> _Hit | None:
+    """A phonetic spelling counts only against the unambiguous roots."""
+    ph = _phonetic(main)
+    if ph == main or _PHONETIC_SAFE_RE.fullmatch(ph) is None:
+        return None
+    r = lexicon.match_word(ph)
+    return _Hit(r, ph, False) if r is not None and r.strong else None
+
+
+_PI_RE = re.compile(r"π|3[.,]14")
+_MASK_SEP_RE = re.compile(r"[.?…()\[\]]")
+# A word cut at the end by dots or masks: бл..., ху**, пизд…
+_TRAILING_MASK_RE = re.compile(r"(?<!\w)(бл|ху|хуе|пизд|[её]ба)(?:\.{2,}|…|[*#%]+)(?!\w)",
+                               re.IGNORECASE)
+_TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "пизд": "пизда", "еба": "ебать",
+                   "ёба": "ебать"}
+# Fragments of a word split by spaces (дро чи, ху ли): a short token that is not one of the
+# short everyday words ("f"), next to another short token ("f", "w" or a single letter "s").
+_FRAGMENTS_RE = re.compile(r"[fws]*f[fws]*")
+_FRAGMENT_MAX = 4  # tokens joined at most
+
+
+def _short_code(words: tuple[str, ...]) -> str:
+    """"f" a short unknown token (maybe a fragment), "w" a short everyday word, "." else."""
+    if len(words) != 1 or not 2 <= len(words[0]) <= 3 or not words[0].isalpha():
+        return "."
+    return "w" if words[0] in lexicon.SHORT_WORDS else "f"
 
 
 def _capitalised(raw: str) -> bool:
@@ -265,7 +314,8 @@ class Detector:
                 return self._clean_info(raw, (main,))
             else:  # words joined by punctuation without a space: "кошмар,сразу"
                 parts = split_parts(low)
-                if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)):
+                if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)) and not (
+                        _MASK_SEP_RE.search(low) and min(map(len, parts)) <= 2):
                     mains = [p.replace("ё", "е") for p in parts]
                     joined = "".join(mains)
                     if not any(map(_may_match, mains)) and not _may_match(joined):
@@ -293,9 +343,18 @@ class Detector:
         main = words[0]
         if len(words) == 1 and len(main) == 1 and main.isalpha():
             return _TokenInfo(words, model_words, None, weight, count, main, False, "s")
-        return _TokenInfo(words, model_words, None, weight, count, "", False)
+        return _TokenInfo(words, model_words, None, weight, count, "", False,
+                          _short_code(words))
 
     def _analyze_full(self, raw: str) -> _TokenInfo:
+        info = self._analyze_parts(raw)
+        if info.hit is None and _PI_RE.search(raw) is not None:  # π or 3.14 for "пи"
+            pi = self._analyze_parts(_PI_RE.sub("пи", raw))
+            if pi.hit is not None:
+                return pi
+        return info
+
+    def _analyze_parts(self, raw: str) -> _TokenInfo:
         parts = split_parts(raw)
         if not parts:
             return _EMPTY_INFO
@@ -318,6 +377,12 @@ class Detector:
                 words = (jm,) if jm else ()
             else:
                 words = tuple(mains)
+            if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None:
+                # Dots, ? or brackets standing for letters: пи...да, д.бил.
+                masked = "*".join(fold(p) for p in parts)
+                canon = lexicon.match_masked(masked)
+                if canon is not None:
+                    hit = _Hit(lexicon.masked_rule(canon), masked, True)
         model_words = _model_words(raw, words, hit)
         weight = 0.0
         count = 0
@@ -329,7 +394,7 @@ class Detector:
                 count += dn
         single = words[0] if len(words) == 1 and len(words[0]) == 1 and words[0].isalpha() \
             else ""
-        code = "h" if hit is not None else ("s" if single else ".")
+        code = "h" if hit is not None else ("s" if single else _short_code(words))
         return _TokenInfo(words, model_words, hit, weight, count, single, hit is not None, code)
 
     def _info(self, raw: str) -> _TokenInfo:
@@ -351,7 +416,8 @@ class Detector:
         if not title and self._watched_re is None:
             raws = _findall(text)
             infos = self._infos(raws)
-            fast = self._fast(raws, infos)
+            fast = self._fast(raws, infos) if _TRAILING_MASK_RE.search(text) is None \
+                else None
             if fast is not None:
                 return fast
             pre = (raws, infos)
@@ -410,7 +476,7 @@ class Detector:
         """The common case, a clean message, at C speed: None if it needs a closer look
         (a lexicon hit, or three single letters in a row: х у й)."""
         codes = "".join(map(_code_of, infos))
-        if "h" in codes or "sss" in codes:
+        if "h" in codes or "sss" in codes or ("f" in codes and _has_fragments(codes, infos)):
             return None
         p = 0.0
         if self.model is not None:
@@ -438,7 +504,8 @@ class Detector:
             p = self._model_p(infos)
         model_holds = p >= self.hold_threshold and len(raws) >= MODEL_MIN_WORDS
         toks: list[tuple[int, int, _TokenInfo]] = []
-        if marked or model_holds or self._watched_re is not None:
+        fragments = "f" in codes and _has_fragments(codes, infos)
+        if marked or model_holds or fragments or self._watched_re is not None:
             # Each token starts with a word character and the gaps between tokens hold
             # none, so the next occurrence of a token's text is where it was found.
             find = text.find
@@ -481,6 +548,12 @@ class Detector:
                                   0.9 if hit.masked else hit.rule.score))
         if len(run) >= 3:
             reasons.extend(self._run_reasons(text, run, prefix))
+        if fragments:
+            reasons.extend(_fragment_reasons(text, toks, codes, prefix))
+        for m in _TRAILING_MASK_RE.finditer(text):
+            rule = lexicon.masked_rule(_TRAILING_CANON[m.group(1).lower()])
+            reasons.append(Reason(m.start(), m.end(), m.group(), m.group().lower(),
+                                  f"{prefix}masked:{rule.name}", rule.category, 0.9))
         if phrases:
             reasons.extend(self._phrase_reasons(text, toks, prefix))
         if self._watched_re is not None and toks:
@@ -676,6 +749,50 @@ class Detector:
                         continue
                     out[i] = char
         return "".join(out)
+
+
+def _has_fragments(codes: str, infos: list[_TokenInfo]) -> bool:
+    """Short pieces side by side, or a short unknown piece before a short word."""
+    for m in _FRAGMENTS_RE.finditer(codes):
+        b = m.end()
+        if b - m.start() >= 2:
+            return True
+        if b < len(infos) and len(infos[b].words) == 1 and len(infos[b].words[0]) <= 5:
+            return True
+    return False
+
+
+def _fragment_reasons(text: str, toks: list, codes: str, prefix: str) -> list[Reason]:
+    """A word split into short pieces (дро чи, ху ли, до лбо ёб): join neighbouring short
+    tokens, and the word after them if it is short too, and look the result up."""
+    out: list[Reason] = []
+    for m in _FRAGMENTS_RE.finditer(codes):
+        a, b = m.start(), m.end()
+        if b < len(toks) and codes[b] == "." and len(toks[b][2].words) == 1 \
+                and len(toks[b][2].words[0]) <= 5:
+            b += 1  # the last piece may be longer: дро чить
+        if b - a < 2:
+            continue
+        i = a
+        while i < b - 1:
+            found = None
+            for j in range(min(b, i + _FRAGMENT_MAX), i + 1, -1):
+                if "f" not in codes[i:j]:
+                    continue
+                joined = "".join(w for t in toks[i:j] for w in t[2].words)
+                r = lexicon.match_word(joined)
+                if r is not None and r.strong and r.category is not Category.THREAT:
+                    found = (j, joined, r)
+                    break
+            if found is None:
+                i += 1
+                continue
+            j, joined, r = found
+            s, e = toks[i][0], toks[j - 1][1]
+            out.append(Reason(s, e, text[s:e], joined, f"{prefix}spaced:{r.name}",
+                              r.category, r.score))
+            i = j
+    return out
 
 
 _WILD_RE = re.compile(r"\\\*|\\\?")

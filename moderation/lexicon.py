@@ -286,7 +286,9 @@ CANON_RU = (
     "въебать выебать выебал съебать съебал съебись проебал поебать поебень долбоеб долбоёб "
     "мудак мудила мудак мудаки мудачье манда мандец залупа гандон гондон пидор пидорас "
     "пидарас пидр пидар сука суки сучка сучара дерьмо говно жопа жопу херня хер нахер "
-    "похер хрен хрень дрочить срать ссать шлюха мразь"
+    "похер хрен хрень дрочить срать ссать шлюха мразь "
+    "дебил дебилы дебила идиот идиоты урод уроды ублюдок ублюдки тварь твари "
+    "пиздец пиздато бля блядь блядина ебанат ебанутый долбоеб мудила"
 )
 CANON_EN = (
     "fuck fucking fucked fucker fuckers motherfucker shit shitty bullshit bitch bitches "
@@ -374,6 +376,25 @@ PERSON_WORDS = frozenset(
     "менты мент пацан пацаны тетка тетки дед бабка старик старуха директор директриса "
     "школьники студенты одноклассники одноклассник сосед соседи".split()
 )
+# Short everyday words: a short token that is not one of these may be a piece of a word
+# split by spaces (дро чи).
+SHORT_WORDS = frozenset(
+    "и в не на я что с он а то все как по но ты к у же вы за бы так от его мне вот из ну ли "
+    "мы до или уже нет ни да там где кто для ее еще чем без под раз тут был при над это эти "
+    "тот эта мой моя мое мои наш ваш их они она оно вас нас нам вам ему ей них ним нем ней "
+    "тем том тех чей чья чье чьи чего чем чём лет год дня дом час раз два три пять шесть "
+    "сто вся всё весь оба обе уж аж ой ах ох эх эй ага угу нет нее неё вон сам сама сами "
+    "сей ту те той тою той бы ж б ли ль во со ко об обо изо ото надо там как где ещё мол "
+    "мне мною тебя меня себя себе свой своя свое мол хоть пусть ведь лишь даже либо тоже "
+    "туда сюда всем всех им ими нею кем кому чему чуть был была было были будь иди шел "
+    "шла рад рада мал мала ура фу ну-ка ишь хм мда пока итак зря мало куда тогда когда "
+    "день ночь мать отец сын дочь брат муж жена друг урок класс школа имя кот пес лес сад "
+    "дом мир суп чай сок нос рот лоб зуб мяч шар лук сыр рис мед мёд бег бой вид вес вкус "
+    "газ дар дуб дым жук зал зуб иск код ком лад лед лёд луг мак мел миг мох мост мул нож "
+    "пар пир пол пот пух рак ров рок ряд сон сор суд сук сыч тир ток топ тон фон хор шаг "
+    "шум щит юг яд ям ямы оса ель ива дно уха ухо око оба пай бал вал зов лай май мат бан "
+    "чат сайт ник пост лайк фото смс ок окей лол спс пжл плз".split()
+)
 # How many words before a weak word are searched for one that aims it at a person.
 WEAK_LIMIT = 2
 # Words that a preceding word makes innocent (играть в дурака = the card game).
@@ -422,18 +443,27 @@ def search_roots(joined: str) -> re.Match[str] | None:
 
 
 def match_masked(form: str) -> str | None:
-    """The common obscene word a masked spelling stands for (х*й -> хуй), or None.
-
-    Needs at least two visible letters, and the first character must be visible."""
-    if "*" not in form or form.startswith("*"):
+    """The common obscene or insulting word a masked spelling stands for (х*й -> хуй,
+    д*бил -> дебил), or None. Needs at least two visible letters; a mask in first position
+    stands for one or two letters (*уй)."""
+    if "*" not in form or form.strip("*") == "":
         return None
     letters = sum(1 for ch in form if ch != "*")
     if letters < 2 or len(form) > 20:
         return None
-    pieces = [re.escape(p) for p in form.split("*")]
+    lead = form.startswith("*")
+    pieces = [re.escape(p) for p in form.lstrip("*").split("*")]
     pat = r"\w{1,4}".join(pieces)
+    if lead:
+        pat = r"\w{1,2}" + pat
     m = re.search(rf"(?m)^{pat}$", _CANON)
     return m.group(0) if m else None
+
+
+def masked_rule(canon: str) -> Rule:
+    """The rule for a masked spelling of ``canon``: its own category (дебил is an insult)."""
+    r = match_word(canon) or match_english(canon)
+    return Rule(f"маскировка:{canon}", r.category if r is not None else Category.OBSCENE)
 
 
 # --- roots: what a word must contain for any rule above to fire ------------------------------
@@ -471,6 +501,6 @@ ROOTS = """
 гнид неуч бездар негодя сопляк сопливк недонос истеричк плешив бычар упыр дешевк ^рож убог
 мерзк зажрал пукн пукан убить убива убьет убьют урыть замочу грохну повешу сожгу повесить
 казнить выпороть давить забить душить стрелять посадить оторвать отрубить открутить
-поотрывать раздавлю размажу прибью порежу уничтожу закопаю переломаю ^стенк[еу]$ ^кол$
-^яй?ца$ ^я[ий]ца$ ^башку$ ^бошку$
+поотрывать раздавлю размажу прибью порежу уничтожу закопаю переломаю п[иеы]сд п[иеы]зт йоб
+^иба[нтл] ^н[иа]ку[йя] ^поку[йя] ^стенк[еу]$ ^кол$ ^яй?ца$ ^я[ий]ца$ ^башку$ ^бошку$
 """.split()

@@ -48,7 +48,7 @@ def _slices(size: int, orders: tuple[int, ...]) -> tuple[slice, ...]:
     got = _SLICES.get((size, orders))
     if got is None:
         got = tuple(slice(i, i + n) for n in orders for i in range(size - n + 1))
-        if size > max(orders):
+        if size not in orders:  # the whole word, unless an n-gram already is (short words too)
             got += (slice(0, size),)
         _SLICES[(size, orders)] = got
     return got

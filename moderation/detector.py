@@ -10,7 +10,7 @@ from itertools import accumulate
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
-from . import lexicon
+from . import aim, lexicon
 from .frequent import table_for
 from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
@@ -264,9 +264,13 @@ class Detector:
         refuse_obscene: bool = False,
         use_model: bool = True,
         model: ToxicityModel | None = None,
+        rude_unless_aimed: bool = False,
     ) -> None:
         self.watched: tuple[WatchedWord, ...] = tuple(watched)
         self.refuse_obscene = refuse_obscene
+        # Policy 7.6 holds rude words (жопа, говно, хрен) by default; a school may let them
+        # pass unless aimed at a person. Obscene words and insults are not affected.
+        self.rude_unless_aimed = rude_unless_aimed
         self.use_model = use_model
         self.model: ToxicityModel | None = (model or default_model()) if use_model else None
         if hold_threshold is None:
@@ -287,6 +291,7 @@ class Detector:
         watched: Iterable[WatchedWord] | None = None,
         hold_threshold: float | None = None,
         refuse_obscene: bool | None = None,
+        rude_unless_aimed: bool | None = None,
     ) -> Detector:
         """A new detector with some settings changed (the old one keeps working)."""
         d = Detector(
@@ -295,6 +300,8 @@ class Detector:
             refuse_obscene=self.refuse_obscene if refuse_obscene is None else refuse_obscene,
             use_model=self.use_model,
             model=self.model,
+            rude_unless_aimed=self.rude_unless_aimed if rude_unless_aimed is None
+            else rude_unless_aimed,
         )
         d._cache = self._cache  # token analysis does not depend on the settings
         d._frequent = self._frequent
@@ -370,7 +377,10 @@ class Detector:
                     mains.append(m)
                 hit = _best(hit, h)
             short = any(len(p) <= 2 for p in parts) or all(len(p) <= 4 for p in parts)
-            if short:
+            if lexicon.innocent_compound(mains):
+                hit = None
+                words = tuple(mains)
+            elif short:
                 jm, jh = _check_piece("".join(parts))
                 if jh is not None:
                     hit = _best(hit, jh)
@@ -518,6 +528,7 @@ class Detector:
         last = -2
         weak_p = p if self.model is not None else -1.0
         phrases = False
+        spared: list[int] = []  # words let through as talked about or self-aimed
         for i in marked:
             s, e, info = toks[i]
             if info.single:
@@ -534,14 +545,25 @@ class Detector:
             innocent = lexicon.INNOCENT_AFTER.get(hit.form)
             if innocent and i > 0 and innocent.intersection(toks[i - 1][2].words):
                 continue
+            category = hit.rule.category
+            if category in (Category.INSULT, Category.RUDE) and not hit.masked and (
+                    aim.discussed(text, toks, i)
+                    or (category is Category.INSULT and aim.at_oneself(toks, i))):
+                spared.append(i)
+                continue  # talked about, or the writer about themself
             if not hit.rule.strong:
                 phrases = True
                 if hit.rule.phrase_only or not (
                         (hit.rule.model_ok and weak_p >= self.weak_threshold
                          and not _capitalised(raws[i]))
-                        or self._aimed(toks, i)
-                        or self._paired(toks, i) or self._vocative(text, toks, i)):
+                        or aim.aimed(text, toks, i)
+                        or self._paired(toks, i)
+                        or (category is Category.INSULT and aim.vocative(text, toks, i))):
                     continue
+            elif category is Category.RUDE and self.rude_unless_aimed \
+                    and hit.rule.name not in lexicon.RUDE_AIMED_BY_NATURE \
+                    and not aim.aimed(text, toks, i) and not aim.addresses_someone(toks):
+                continue  # the school lets rude words pass unless aimed at someone
             reasons.append(Reason(s, e, raws[i], hit.form,
                                   f"{prefix}{'masked' if hit.masked else 'lexicon'}:"
                                   f"{hit.rule.name}", hit.rule.category,
@@ -558,24 +580,12 @@ class Detector:
             reasons.extend(self._phrase_reasons(text, toks, prefix))
         if self._watched_re is not None and toks:
             reasons.extend(self._watched_reasons(text, toks, prefix))
+        if model_holds and spared:  # the model must not hold for a word the rules spared
+            rest = [info for k, (_, _, info) in enumerate(toks) if k not in spared]
+            model_holds = self._model_p(rest) >= self.hold_threshold
         if model_holds and not any(r.category is not Category.WATCHED for r in reasons):
             reasons.append(self._model_reason(text, toks, p, prefix))
         return p, reasons
-
-    def _aimed(self, toks: list, i: int) -> bool:
-        """Is the weak word at token *i* aimed at a person (ты тупой, ваш сын — козёл)?"""
-        aim = lexicon.ADDRESS_WORDS
-        people = lexicon.PERSON_WORDS
-        before = [t[2] for t in toks[max(0, i - lexicon.WEAK_LIMIT) : i]]
-        for k, info in enumerate(before):
-            adjacent = k == len(before) - 1
-            if any(w in aim or (adjacent and w in people) for w in info.words):
-                return True
-        if i + 1 < len(toks) and toks[i + 1][0] - toks[i][1] <= 3:
-            nxt = toks[i + 1][2]
-            if any(w in aim or w in people for w in nxt.words):
-                return True
-        return False
 
     @staticmethod
     def _paired(toks: list, i: int) -> bool:
@@ -587,24 +597,6 @@ class Detector:
                         and not h.rule.phrase_only and j != i:
                     return toks[i][2].hit.rule.category is Category.INSULT
         return False
-
-    @staticmethod
-    def _vocative(text: str, toks: list, i: int) -> bool:
-        """An insult set off by commas as a form of address in a message that speaks to
-        someone (ты/вы): "не верь всему, что тебе говорят, даун." """
-        if toks[i][2].hit.rule.category is not Category.INSULT:
-            return False
-        s, e = toks[i][0], toks[i][1]
-        before = text[max(0, s - 3) : s].rstrip()
-        after = text[e : e + 3].lstrip()
-        if not (before.endswith(",") or i == 0):
-            return False
-        if after and after[0] not in ",.!?)":
-            return False
-        if i == 0 and not after:
-            return False
-        aim = lexicon.ADDRESS_WORDS_2ND
-        return any(w in aim for t in toks for w in t[2].words)
 
     def _phrase_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
         """Threat phrases (руки оторвать, к стенке, на кол посадить) over normalised words."""
@@ -622,13 +614,14 @@ class Detector:
 
         seq = " ".join(words)
         out = []
-        rule = lexicon.THREAT_PHRASE_RULE
-        for m in lexicon.THREAT_PHRASE_RE.finditer(seq):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            j = bisect.bisect_right(starts, m.end() - 1) - 1
-            s, e = spans[i][0], spans[j][1]
-            out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}lexicon:{rule.name}",
-                              rule.category, rule.score))
+        for rule, phrases in ((lexicon.THREAT_PHRASE_RULE, lexicon.THREAT_PHRASE_RE),
+                              (lexicon.INSULT_PHRASE_RULE, lexicon.INSULT_PHRASE_RE)):
+            for m in phrases.finditer(seq):
+                i = bisect.bisect_right(starts, m.start()) - 1
+                j = bisect.bisect_right(starts, m.end() - 1) - 1
+                s, e = spans[i][0], spans[j][1]
+                out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}lexicon:{rule.name}",
+                                  rule.category, rule.score))
         return out
 
     def _run_reasons(self, text: str, run: list[tuple[int, int, str]],
@@ -828,10 +821,12 @@ class DetectorSettings:
     watched: tuple[WatchedWord, ...] = field(default_factory=tuple)
     hold_threshold: float | None = None
     refuse_obscene: bool = False
+    rude_unless_aimed: bool = False
 
     def build(self) -> Detector:
         return Detector(watched=self.watched, hold_threshold=self.hold_threshold,
-                        refuse_obscene=self.refuse_obscene)
+                        refuse_obscene=self.refuse_obscene,
+                        rude_unless_aimed=self.rude_unless_aimed)
 
     def with_watched(self, watched: Iterable[WatchedWord]) -> DetectorSettings:
         return replace(self, watched=tuple(watched))

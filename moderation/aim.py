@@ -24,6 +24,8 @@ FILLERS = frozenset(
     "какой какая какие опять снова редкий редкая редкостный редкостная настолько так "
     "слишком абсолютно полностью невероятно жутко ужасно крайне".split()
 )
+# Between an insult and a later address only these stand (клоун тут ты, дурак же ты).
+FILLERS_AFTER = frozenset("тут здесь же ведь и там это".split())
 # Commands: a message that gives one speaks to someone (клоун, иди отсюда).
 IMPERATIVES = frozenset(
     "иди идите пошел пошла пошли вали валите слушай слушайте слышь смотри смотрите хватит "
@@ -68,13 +70,13 @@ def aimed(text: str, toks: Sequence[Tok], i: int) -> bool:
             return True
         if not all(w in FILLERS for w in ws):
             break
-    for k in range(i + 1, min(len(toks), i + 1 + _LOOK_AHEAD)):
+    for k in range(i + 1, min(len(toks), i + 1 + _LOOK_AHEAD)):  # клоун тут ты
         ws = _words(toks[k])
         if any(w in aim for w in ws):
             return True
         if k == i + 1 and toks[k][0] - toks[i][1] <= 3 and any(w in people for w in ws):
             return True
-        if not all(w in FILLERS for w in ws):
+        if not all(w in FILLERS_AFTER for w in ws):
             break
     return False
 
@@ -129,6 +131,9 @@ def at_oneself(toks: Sequence[Tok], i: int) -> bool:
             return not speaks_to_someone(toks)
         if not all(w in FILLERS for w in ws):
             break
+    for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, нищеброд я
+        if any(w in SELF for w in _words(toks[k])):
+            return not speaks_to_someone(toks)
     return False
 
 

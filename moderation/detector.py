@@ -122,8 +122,7 @@ def _may_match(form: str) -> bool:
     """Could any lexicon rule match this normalised word (or its collapsed spelling)?"""
     if _candidate(form):
         return True
-    collapsed = collapse_all(form)
-    return collapsed != form and _candidate(collapsed)
+    return _RUN2_RE.search(form) is not None and _candidate(collapse_all(form))
 
 
 def _best(a: _Hit | None, b: _Hit | None) -> _Hit | None:
@@ -213,6 +212,7 @@ def _phonetic_hit(main: str) -> _Hit | None:
 
 
 _PI_RE = re.compile(r"π|3[.,]14")
+_CYRILLIC_RE = re.compile(r"[а-яёА-ЯЁ]")
 _MASK_SEP_RE = re.compile(r"[.?…()\[\]]")
 # A word cut at the end by dots or masks: бл..., ху**, пизд…
 _TRAILING_MASK_RE = re.compile(r"(?<!\w)(бл|ху|хуе|пизд|[её]ба)(?:\.{2,}|…|[*#%]+)(?!\w)",
@@ -283,7 +283,8 @@ class Detector:
         self.weak_threshold = self.model.weak_threshold if self.model is not None else 2.0
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
-        self._frequent: dict[str, _TokenInfo] = table_for(self.model, self._analyze)
+        self._frequent: dict[str, _TokenInfo] = {}
+        self._frequent = table_for(self.model, self._analyze)
 
     def rebuild(
         self,
@@ -321,15 +322,33 @@ class Detector:
                 return self._clean_info(raw, (main,))
             else:  # words joined by punctuation without a space: "кошмар,сразу"
                 parts = split_parts(low)
-                if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)) and not (
-                        _MASK_SEP_RE.search(low) and min(map(len, parts)) <= 2):
-                    mains = [p.replace("ё", "е") for p in parts]
-                    joined = "".join(mains)
-                    if not any(map(_may_match, mains)) and not _may_match(joined):
-                        short = any(len(p) <= 2 for p in mains) or all(len(p) <= 4
-                                                                        for p in mains)
-                        return self._clean_info(raw, (joined,) if short else tuple(mains))
+                if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)):
+                    short = min(map(len, parts)) <= 2 or max(map(len, parts)) <= 4
+                    if not short:
+                        joined_info = self._joined_words(raw, parts)
+                        if joined_info is not None:
+                            return joined_info
+                    elif _MASK_SEP_RE.search(low) is None:
+                        mains = [p.replace("ё", "е") for p in parts]
+                        joined = "".join(mains)
+                        if not any(map(_may_match, mains)) and not _may_match(joined):
+                            return self._clean_info(raw, (joined,))
         return self._analyze_full(raw)
+
+    def _joined_words(self, raw: str, parts: list[str]) -> _TokenInfo | None:
+        """Several long enough words joined by punctuation: each is looked up (or analysed)
+        as a word of its own, and the token is clean if every word is. None: a word holds
+        a lexicon root, the full path decides."""
+        freq = self._frequent.get
+        seen = self._cache.get
+        infos = [freq(p) or seen(p) or self._new_info(p) for p in parts]
+        if any(i.hit is not None for i in infos):
+            return None
+        words = tuple(w for i in infos for w in i.words)
+        if _capitalised(raw):
+            return self._clean_info(raw, words)
+        return _TokenInfo(words, tuple(w for i in infos for w in i.model_words), None,
+                          sum(i.weight for i in infos), sum(i.count for i in infos), "", False)
 
     def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
         """The analysis of a token whose words no lexicon rule can match."""
@@ -387,7 +406,8 @@ class Detector:
                 words = (jm,) if jm else ()
             else:
                 words = tuple(mains)
-            if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None:
+            if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None \
+                    and _CYRILLIC_RE.search(raw) is not None:
                 # Dots, ? or brackets standing for letters: пи...да, д.бил.
                 masked = "*".join(fold(p) for p in parts)
                 canon = lexicon.match_masked(masked)

@@ -60,3 +60,25 @@ class RootFilter:
         for _ in self._iter(padded):
             return True
         return False
+
+
+class RootGate:
+    """``rules_of(word)``: the indices of the rules whose roots the word holds, in order."""
+
+    def __init__(self, roots_by_rule: dict[int, list[str]]) -> None:
+        owners: dict[str, set[int]] = {}
+        for rule, roots in roots_by_rule.items():
+            for r in roots:
+                for k in expand(r):
+                    owners.setdefault(k, set()).add(rule)
+        automaton = ahocorasick.Automaton()
+        for k, rules in owners.items():
+            automaton.add_word(k, frozenset(rules))
+        automaton.make_automaton()
+        self._iter = automaton.iter
+
+    def rules_of(self, word: str) -> list[int]:
+        found: set[int] = set()
+        for _, rules in self._iter(f" {word} "):
+            found |= rules
+        return sorted(found)

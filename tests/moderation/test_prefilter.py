@@ -52,3 +52,23 @@ def test_every_rule_word_in_the_vocabulary_is_a_candidate() -> None:
     plain = {w.replace("ё", "е") for w in words if _PLAIN.fullmatch(w.replace("ё", "е"))}
     missed = sorted(w for w in plain if not _may_match(w) and _flagged(w))
     assert not missed, missed[:50]
+
+
+def test_rules_tried_by_root_agree_with_the_whole_lexicon() -> None:
+    """match_word tries only the rules whose roots a word holds; on the vocabulary it must
+    give the same rule as the one big expression of every rule."""
+    path = SHARED / "ru_rude_wordforms.txt"
+    if not path.exists():
+        pytest.skip("shared data not found")
+    words = {w.replace("ё", "е") for ln in path.open(encoding="utf-8") for w in ln.lower().split()}
+    forms = {f for w in words if _PLAIN.fullmatch(w) for f in (w, collapse_all(w))}
+
+    def whole(form: str) -> str | None:
+        if len(form) < 2 or len(form) > 40 or lexicon.is_exception(form):
+            return None
+        m = lexicon._WORD_RE.fullmatch(form)
+        return None if m is None else lexicon._WORD_RULES[m.lastgroup or ""].name
+
+    differ = [(f, whole(f), getattr(lexicon.match_word(f), "name", None)) for f in forms
+              if len(f) <= 40 and whole(f) != getattr(lexicon.match_word(f), "name", None)]
+    assert not differ, differ[:20]

@@ -14,6 +14,24 @@ from . import lexicon
 
 Tok = tuple[int, int, Any]
 
+
+class Message:
+    """A message as the aim rules read it: its text, its tokens, and (computed once) the
+    set of all its words."""
+
+    __slots__ = ("_words", "text", "toks")
+
+    def __init__(self, text: str, toks: Sequence[Tok]) -> None:
+        self.text = text
+        self.toks = toks
+        self._words: frozenset[str] | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(w for t in self.toks for w in t[2].words)
+        return self._words
+
 # Words that may stand between an insult and the person it is aimed at (вы все тут тупые,
 # ты же просто клоун, клоун тут ты).
 FILLERS = frozenset(
@@ -48,6 +66,8 @@ META = frozenset(
 )
 _QUOTES_OPEN = "«\"„“'"
 _QUOTES_CLOSE = "»\"“”'"
+_QUOTES_OPEN_SET = frozenset(_QUOTES_OPEN)
+_QUOTES_CLOSE_SET = frozenset(_QUOTES_CLOSE)
 _LOOK_BACK = 4
 _LOOK_AHEAD = 3
 
@@ -56,9 +76,10 @@ def _words(tok: Tok) -> tuple[str, ...]:
     return tok[2].words
 
 
-def aimed(text: str, toks: Sequence[Tok], i: int) -> bool:
+def aimed(msg: Message, i: int) -> bool:
     """Is the word at token *i* aimed at a person? Looks back and ahead over filler words
     for ты/вы/он..., a word for people (учитель, люди), or a name with a dash (Петров —)."""
+    text, toks = msg.text, msg.toks
     aim = lexicon.ADDRESS_WORDS
     people = lexicon.PERSON_WORDS
     for k in range(max(0, i - lexicon.WEAK_LIMIT), i):  # ты тупой, ты настолько туп
@@ -92,9 +113,10 @@ def _named(text: str, toks: Sequence[Tok], k: int, i: int) -> bool:
     return "—" in between or " - " in between or "–" in between
 
 
-def vocative(text: str, toks: Sequence[Tok], i: int) -> bool:
+def vocative(msg: Message, i: int) -> bool:
     """An insult used as a form of address: set off by commas or opening the message, in a
     message that speaks to someone (ты/вы, or a command: клоун, иди отсюда) or ends in "!"."""
+    text, toks = msg.text, msg.toks
     s, e = toks[i][0], toks[i][1]
     before = text[max(0, s - 3) : s].rstrip()
     after = text[e : e + 3].lstrip()
@@ -104,45 +126,42 @@ def vocative(text: str, toks: Sequence[Tok], i: int) -> bool:
         return False
     if i == 0 and not after:
         return False
-    if after.startswith("!"):
-        return True
-    aim = lexicon.ADDRESS_WORDS_2ND
-    return any(w in aim or w in IMPERATIVES for t in toks for w in _words(t))
+    return after.startswith("!") or addresses_someone(msg)
 
 
-def speaks_to_someone(toks: Sequence[Tok]) -> bool:
+def speaks_to_someone(msg: Message) -> bool:
     """Does the message address someone (ты, вы, ваш ...)?"""
-    aim = lexicon.ADDRESS_WORDS_2ND
-    return any(w in aim for t in toks for w in _words(t))
+    return not msg.words.isdisjoint(lexicon.ADDRESS_WORDS_2ND)
 
 
-def addresses_someone(toks: Sequence[Tok]) -> bool:
+def addresses_someone(msg: Message) -> bool:
     """Second person or a command anywhere in the message (иди в ..., ты ...)."""
-    aim = lexicon.ADDRESS_WORDS_2ND
-    return any(w in aim or w in IMPERATIVES for t in toks for w in _words(t))
+    return speaks_to_someone(msg) or not msg.words.isdisjoint(IMPERATIVES)
 
 
-def at_oneself(toks: Sequence[Tok], i: int) -> bool:
+def at_oneself(msg: Message, i: int) -> bool:
     """"я дурак", "какой же я идиот", "чувствую себя идиотом": the writer about
     themself, in a message that addresses nobody."""
+    toks = msg.toks
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):
         ws = _words(toks[k])
         if any(w in SELF for w in ws):
-            return not speaks_to_someone(toks)
+            return not speaks_to_someone(msg)
         if not all(w in FILLERS for w in ws):
             break
     for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, нищеброд я
         if any(w in SELF for w in _words(toks[k])):
-            return not speaks_to_someone(toks)
+            return not speaks_to_someone(msg)
     return False
 
 
-def discussed(text: str, toks: Sequence[Tok], i: int) -> bool:
+def discussed(msg: Message, i: int) -> bool:
     """The word is talked about rather than used: in quotes in a text about words (слово
     «дурак» писать нельзя), or after a verb of naming (он обозвал меня дураком)."""
+    text, toks = msg.text, msg.toks
     s, e = toks[i][0], toks[i][1]
-    if text[max(0, s - 1) : s] in tuple(_QUOTES_OPEN) and text[e : e + 1] in tuple(
-            _QUOTES_CLOSE) and any(w in META for t in toks for w in _words(t)):
+    if text[max(0, s - 1) : s] in _QUOTES_OPEN_SET and text[e : e + 1] in _QUOTES_CLOSE_SET \
+            and not msg.words.isdisjoint(META):
         return True
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):
         ws = _words(toks[k])

@@ -215,8 +215,16 @@ _PI_RE = re.compile(r"π|3[.,]14")
 _CYRILLIC_RE = re.compile(r"[а-яёА-ЯЁ]")
 _MASK_SEP_RE = re.compile(r"[.?…()\[\]]")
 # A word cut at the end by dots or masks: бл..., ху**, пизд…
-_TRAILING_MASK_RE = re.compile(r"(?<!\w)(бл|ху|хуе|пизд|[её]ба)(?:\.{2,}|…|[*#%]+)(?!\w)",
-                               re.IGNORECASE)
+_TRAILING_MASK_RE = re.compile(
+    r"(?<!\w)([бБ][лЛ]|[хХ][уУ][еЕ]?|[пП][иИ][зЗ][дД]|[еЕёЁ][бБ][аА])(?:\.{2,}|…|[*#%]+)(?!\w)")
+
+
+def _trailing_masks(text: str) -> list[re.Match[str]]:
+    """Words cut off by dots or masks at the end (бл..., ху**); most texts have no dots
+    in a row and no masks at all, and skip the search."""
+    if ".." in text or "…" in text or "*" in text or "#" in text or "%" in text:
+        return list(_TRAILING_MASK_RE.finditer(text))
+    return []
 _TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "пизд": "пизда", "еба": "ебать",
                    "ёба": "ебать"}
 # Fragments of a word split by spaces (дро чи, ху ли): a short token that is not one of the
@@ -446,8 +454,7 @@ class Detector:
         if not title and self._watched_re is None:
             raws = _findall(text)
             infos = self._infos(raws)
-            fast = self._fast(raws, infos) if _TRAILING_MASK_RE.search(text) is None \
-                else None
+            fast = self._fast(raws, infos) if not _trailing_masks(text) else None
             if fast is not None:
                 return fast
             pre = (raws, infos)
@@ -549,6 +556,7 @@ class Detector:
         weak_p = p if self.model is not None else -1.0
         phrases = False
         spared: list[int] = []  # words let through as talked about or self-aimed
+        msg = aim.Message(text, toks)
         for i in marked:
             s, e, info = toks[i]
             if info.single:
@@ -567,8 +575,8 @@ class Detector:
                 continue
             category = hit.rule.category
             if category in (Category.INSULT, Category.RUDE) and not hit.masked and (
-                    aim.discussed(text, toks, i)
-                    or (category is Category.INSULT and aim.at_oneself(toks, i))):
+                    aim.discussed(msg, i)
+                    or (category is Category.INSULT and aim.at_oneself(msg, i))):
                 spared.append(i)
                 continue  # talked about, or the writer about themself
             if not hit.rule.strong:
@@ -576,13 +584,13 @@ class Detector:
                 if hit.rule.phrase_only or not (
                         (hit.rule.model_ok and weak_p >= self.weak_threshold
                          and not _capitalised(raws[i]))
-                        or aim.aimed(text, toks, i)
+                        or aim.aimed(msg, i)
                         or self._paired(toks, i)
-                        or (category is Category.INSULT and aim.vocative(text, toks, i))):
+                        or (category is Category.INSULT and aim.vocative(msg, i))):
                     continue
             elif category is Category.RUDE and self.rude_unless_aimed \
                     and hit.rule.name not in lexicon.RUDE_AIMED_BY_NATURE \
-                    and not aim.aimed(text, toks, i) and not aim.addresses_someone(toks):
+                    and not aim.aimed(msg, i) and not aim.addresses_someone(msg):
                 continue  # the school lets rude words pass unless aimed at someone
             reasons.append(Reason(s, e, raws[i], hit.form,
                                   f"{prefix}{'masked' if hit.masked else 'lexicon'}:"
@@ -592,7 +600,7 @@ class Detector:
             reasons.extend(self._run_reasons(text, run, prefix))
         if fragments:
             reasons.extend(_fragment_reasons(text, toks, codes, prefix))
-        for m in _TRAILING_MASK_RE.finditer(text):
+        for m in _trailing_masks(text):
             rule = lexicon.masked_rule(_TRAILING_CANON[m.group(1).lower()])
             reasons.append(Reason(m.start(), m.end(), m.group(), m.group().lower(),
                                   f"{prefix}masked:{rule.name}", rule.category, 0.9))

@@ -48,16 +48,16 @@ class Rule:
 
     @property
     def score(self) -> float:
-        if not self.strong:
-            return 0.85
-        return {
-            Category.OBSCENE: 0.99,
-            Category.INSULT: 0.95,
-            Category.THREAT: 0.95,
-            Category.RUDE: 0.9,
-            Category.WATCHED: 1.0,
-        }[self.category]
+        return _SCORES[self.category] if self.strong else 0.85
 
+
+_SCORES = {
+    Category.OBSCENE: 0.99,
+    Category.INSULT: 0.95,
+    Category.THREAT: 0.95,
+    Category.RUDE: 0.9,
+    Category.WATCHED: 1.0,
+}
 
 # --- prefixes -------------------------------------------------------------------------
 # Verbal and nominal prefixes that obscene roots combine with (chains of up to three:

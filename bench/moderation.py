@@ -124,32 +124,40 @@ def _time_ref() -> float:
     return (time.perf_counter() - t) / 100
 
 
-def cold_comments(n: int, lo: int = 20, hi: int = 400, seed: int = 7) -> list[str]:
-    """Distinct, realistic comments of lo..hi characters: the training comments (toxic and
-    their rewrites) and the everyday school sentences, some joined in twos to reach longer
-    lengths. The dev file is left for quality alone."""
+def cold_comments(n: int, lo: int = 20, hi: int = 400, seed: int = 7,
+                  abusive_share: float = 0.25) -> list[str]:
+    """Distinct, realistic comments of lo..hi characters. An abusive one is built from the
+    training file's toxic comments, a clean one from their neutral rewrites and the everyday
+    school sentences (pieces of one kind joined to reach the length drawn), so that
+    ``abusive_share`` of the comments are abusive: about what a busy public comment thread
+    sees, far more than a school forum. The dev file is left for quality alone."""
     rnd = random.Random(seed)
-    pool: list[str] = []
+    toxic: list[str] = []
+    clean: list[str] = []
     train = DATA / "ru_detox_train.tsv"
     if train.exists():
-        pos, neg = read_dev(train)
-        pool += pos + neg
+        toxic, clean = read_dev(train)
     if EVERYDAY.exists():
-        pool += [ln.strip() for ln in EVERYDAY.open(encoding="utf-8")
-                 if ln.strip() and not ln.startswith("#")]
-    pool = [" ".join(t.split()) for t in pool if t.strip()]
-    rnd.shuffle(pool)
+        clean += [ln.strip() for ln in EVERYDAY.open(encoding="utf-8")
+                  if ln.strip() and not ln.startswith("#")]
+    pools = [[" ".join(t.split()) for t in p if t.strip()] for p in (toxic, clean)]
+    for p in pools:
+        rnd.shuffle(p)
+    at = [0, 0]
     seen: set[str] = set()
     out: list[str] = []
-    k = 0
-    while len(out) < n and k < len(pool):
+    while len(out) < n:
+        kind = 0 if rnd.random() < abusive_share else 1
+        pool = pools[kind]
+        if at[kind] >= len(pool):
+            break
         # Lengths spread log-uniformly over lo..hi (mean about 125 characters): short
         # replies are common, long posts rarer.
         target = int(lo * (hi / lo) ** rnd.random())
         parts: list[str] = []
-        while k < len(pool) and sum(map(len, parts)) + len(parts) < target:
-            parts.append(pool[k])
-            k += 1
+        while at[kind] < len(pool) and sum(map(len, parts)) + len(parts) < target:
+            parts.append(pool[at[kind]])
+            at[kind] += 1
         t = " ".join(parts)
         if len(t) > target:  # cut at a word boundary
             cut = t.rfind(" ", 0, target)
@@ -173,31 +181,41 @@ def posts_of(length: int, n: int, seed: int = 11) -> list[str]:
     return out
 
 
-def cold_speed(det: Detector) -> None:
+def _cold_pass(det: Detector, texts: list[str]) -> tuple[float, list[float], list[float]]:
+    """One pass, the word cache emptied before every message: (CPU seconds, CPU times,
+    wall times), the times sorted."""
+    cache = det._cache
+    cpus = []
+    times = []
+    gc.disable()
+    for t in texts:
+        cache.clear()
+        c = time.process_time()
+        w = time.perf_counter()
+        det.check(t)
+        times.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    gc.enable()
+    return sum(cpus), sorted(cpus), sorted(times)
+
+
+def cold_speed(det: Detector, passes: int = 3) -> None:
     """The cost of a message whose words the detector has not seen: the per-word cache is
     emptied before every message, so each one pays for all its words (the shared table of
-    frequent forms stays, as it does in a running service)."""
+    frequent forms stays, as it does in a running service). The best of ``passes`` passes
+    is shown: other processes on a shared machine only ever slow a pass down."""
     comments = cold_comments(5000)
-    for label, texts in (("cold comments (20-400 chars)", comments),
+    for label, texts in (("cold comments, 25% abusive (20-400 chars)", comments),
+                         ("cold comments, all clean", cold_comments(3000, abusive_share=0)),
+                         ("cold comments, all abusive", cold_comments(3000, abusive_share=1)),
                          ("cold 400-char posts", posts_of(400, 2000))):
-        cache = det._cache
-        cpu = 0.0
-        times = []
-        gc.disable()
-        for t in texts:
-            cache.clear()
-            c = time.process_time()
-            w = time.perf_counter()
-            det.check(t)
-            times.append(time.perf_counter() - w)
-            cpu += time.process_time() - c
-        gc.enable()
-        times.sort()
-        p99 = times[int(len(times) * 0.99)]
+        cpu, cpus, times = min((_cold_pass(det, texts) for _ in range(passes)),
+                               key=lambda r: r[0])
+        k = int(len(times) * 0.99)
         print(f"{label}: {len(texts)} distinct, mean {sum(map(len, texts)) / len(texts):.0f} "
               f"chars: CPU {cpu / len(texts) * 1e6:.0f} µs per message = "
-              f"{len(texts) / cpu:,.0f} msg/s by CPU time; wall median "
-              f"{statistics.median(times) * 1e6:.0f} µs, p99 {p99 * 1e6:.0f} µs")
+              f"{len(texts) / cpu:,.0f} msg/s by CPU time; p99 {cpus[k] * 1e6:.0f} µs CPU, "
+              f"wall median {statistics.median(times) * 1e6:.0f} µs, p99 {times[k] * 1e6:.0f} µs")
     # The same comments in one stream from an empty cache: words repeat across comments.
     det._cache.clear()
     c = time.process_time()

@@ -292,7 +292,7 @@ class Detector:
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
         self._frequent: dict[str, _TokenInfo] = {}
-        self._frequent = table_for(self.model, self._analyze)
+        self._frequent = table_for(self.model, self._analyze_known)
 
     def rebuild(
         self,
@@ -357,6 +357,14 @@ class Detector:
             return self._clean_info(raw, words)
         return _TokenInfo(words, tuple(w for i in infos for w in i.model_words), None,
                           sum(i.weight for i in infos), sum(i.count for i in infos), "", False)
+
+    def _analyze_known(self, raw: str) -> _TokenInfo:
+        """A frequent form's analysis: a short frequent word is a word, not a fragment of
+        one, unless it could begin a lexicon root (ху, бл)."""
+        info = self._analyze(raw)
+        if info.code == "f" and not any(map(_may_match, info.words)):
+            return info._replace(code="w")
+        return info
 
     def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
         """The analysis of a token whose words no lexicon rule can match."""
@@ -801,6 +809,8 @@ def _fragment_reasons(text: str, toks: list, codes: str, prefix: str) -> list[Re
                 if "f" not in codes[i:j]:
                     continue
                 joined = "".join(w for t in toks[i:j] for w in t[2].words)
+                if not _may_match(joined):
+                    continue
                 r = lexicon.match_word(joined)
                 if r is not None and r.strong and r.category is not Category.THREAT:
                     found = (j, joined, r)

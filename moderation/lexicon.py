@@ -516,20 +516,42 @@ def search_roots(joined: str) -> re.Match[str] | None:
 
 def match_masked(form: str) -> str | None:
     """The common obscene or insulting word a masked spelling stands for (х*й -> хуй,
-    д*бил -> дебил), or None. Needs at least two visible letters; a mask in first position
-    stands for one or two letters (*уй)."""
-    if "*" not in form or form.strip("*") == "":
-        return None
-    letters = sum(1 for ch in form if ch != "*")
-    if letters < 2 or len(form) > 20:
+    д*бил -> дебил), or None. Needs at least two visible letters; a mask stands for one to
+    four letters, a mask in first position for one or two (*уй)."""
+    if "*" not in form or len(form) > 20:
         return None
     lead = form.startswith("*")
-    pieces = [re.escape(p) for p in form.lstrip("*").split("*")]
-    pat = r"\w{1,4}".join(pieces)
-    if lead:
-        pat = r"\w{1,2}" + pat
-    m = re.search(rf"(?m)^{pat}$", _CANON)
-    return m.group(0) if m else None
+    pieces = form.lstrip("*").split("*")
+    if sum(map(len, pieces)) < 2 or not pieces[0]:
+        return None
+    masks = len(pieces) - 1
+    low = sum(map(len, pieces)) + masks + (1 if lead else 0)
+    high = sum(map(len, pieces)) + 4 * masks + (2 if lead else 0)
+    for word in _CANON_WORDS if lead else _CANON_BY_FIRST.get(pieces[0][0], ()):
+        if low <= len(word) <= high and _masked_fits(word, pieces, lead):
+            return word
+    return None
+
+
+def _masked_fits(word: str, pieces: list[str], lead: bool) -> bool:
+    """Does ``word`` read as the pieces with one to four letters for each mask between them
+    (and one or two before the first when ``lead``)?"""
+
+    def fit(pos: int, k: int) -> bool:
+        if not word.startswith(pieces[k], pos):
+            return False
+        end = pos + len(pieces[k])
+        if k == len(pieces) - 1:
+            return end == len(word)
+        return any(fit(end + gap, k + 1) for gap in range(1, 5))
+
+    return any(fit(start, 0) for start in ((1, 2) if lead else (0,)))
+
+
+_CANON_WORDS = tuple(dict.fromkeys(_CANON.split("\n")))
+_CANON_BY_FIRST: dict[str, tuple[str, ...]] = {}
+for _w in _CANON_WORDS:
+    _CANON_BY_FIRST[_w[0]] = (*_CANON_BY_FIRST.get(_w[0], ()), _w)
 
 
 def masked_rule(canon: str) -> Rule:

@@ -16,6 +16,7 @@ from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
 from .normalize import (
     TOKEN_RE,
+    Forms,
     collapse_all,
     fold,
     split_parts,
@@ -137,8 +138,21 @@ def _best(a: _Hit | None, b: _Hit | None) -> _Hit | None:
     return a
 
 
+_PLAIN_CYR_RE = re.compile(r"[а-яё]+")
+
+
+def _forms(piece: str) -> Forms:
+    """``word_forms``, with a short way for a plain Cyrillic word (most candidates)."""
+    low = piece.lower()
+    if _PLAIN_CYR_RE.fullmatch(low) is not None and _RUN3_RE.search(low) is None:
+        main = low.replace("ё", "е")
+        collapsed = collapse_all(main)
+        return Forms(main, (main, collapsed) if collapsed != main else (main,), None, False)
+    return word_forms(piece)
+
+
 def _check_piece(piece: str) -> tuple[str, _Hit | None]:
-    forms = word_forms(piece)
+    forms = _forms(piece)
     hit: _Hit | None = None
     main = forms.main
     if forms.latin is not None:

@@ -150,3 +150,19 @@ def test_retrain_keeps_the_model_when_the_new_one_is_not_better(tmp_path: Path) 
     assert result.installed is None
     assert not installed_path(tmp_path / "var").exists()
     assert not list((tmp_path / "var" / "moderation").glob("*.npz"))  # no temporary left
+
+
+def test_commands_parse_and_the_report_reads_well() -> None:
+    import argparse
+
+    from moderation import commands
+
+    parser = argparse.ArgumentParser(prog="hub")
+    commands.add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["moderation", "retrain", "--school", "s1", "--data", "/x"])
+    assert args.func is commands.cmd_retrain and args.school == "s1" and str(args.data) == "/x"
+    args = parser.parse_args(["moderation", "report"])
+    assert args.func is commands.cmd_report
+    report = learning.rule_precision(_school_decisions()[:6])
+    text = commands.format_report(report, [learning.Suggestion("шмурдяк", 4, 0)])
+    assert "шмурдяк" in text and "model" in text and "Решений модераторов: 6" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -117,6 +118,26 @@ _candidate = _ROOTS.candidate
 _PLAIN_RE = re.compile(r"[а-яё]+|[0-9]+")
 _RUN3_RE = re.compile(r"(.)\1\1")
 _RUN2_RE = re.compile(r"(.)\1")
+
+
+_PLAIN_LINES_RE = re.compile(r"(?:[а-яё]+|[0-9]+)(?:\n(?:[а-яё]+|[0-9]+))*")
+
+
+def _rooted(words: list[str]) -> list[bool]:
+    """``_may_match`` for many words with one root search over all of them."""
+    rooted = [False] * len(words)
+    starts = []
+    pos = 1
+    for w in words:
+        starts.append(pos)
+        pos += len(w) + 2
+    for end, _ in _ROOTS.iter(" " + "  ".join(words) + " "):
+        rooted[bisect.bisect_right(starts, end) - 1] = True
+    if _RUN2_RE.search("\n".join(words)) is not None:
+        for k, w in enumerate(words):
+            if not rooted[k] and _RUN2_RE.search(w) is not None:
+                rooted[k] = _candidate(collapse_all(w))
+    return rooted
 
 
 def _may_match(form: str) -> bool:
@@ -518,9 +539,36 @@ class Detector:
         infos = list(map(self._frequent.get, toks))
         if None in infos:
             seen = self._cache.get
-            new = self._new_info
-            infos = [i or seen(t) or new(t) for i, t in zip(infos, toks, strict=True)]
+            infos = [i or seen(t) for i, t in zip(infos, toks, strict=True)]
+            if None in infos:
+                unseen = list(dict.fromkeys(t for i, t in zip(infos, toks, strict=True)
+                                            if i is None))
+                found = self._analyze_unseen(unseen)
+                infos = [i or found[t] for i, t in zip(infos, toks, strict=True)]
         return infos
+
+    def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
+        """Analyse a message's unseen tokens together: when they are all plain words (the
+        usual case), lower-casing, the plainness checks and the root search run once over
+        all of them instead of once per word. Remembers the results."""
+        found: dict[str, _TokenInfo] = {}
+        lows = "\n".join(raws).lower()
+        if len(raws) > 1 and _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
+            mains = lows.replace("ё", "е").split("\n")
+            rooted = _rooted(mains)
+            for raw, main, has_root in zip(raws, mains, rooted, strict=True):
+                found[raw] = self._analyze_full(raw) if has_root else \
+                    self._clean_info(raw, (main,))
+        else:
+            for raw in raws:
+                found[raw] = self._analyze(raw)
+        cache = self._cache
+        if len(cache) + len(found) >= _CACHE_LIMIT:
+            cache.clear()
+        for raw, info in found.items():
+            if len(raw) <= _MAX_CACHED_TOKEN:
+                cache[raw] = info
+        return found
 
     def _new_info(self, raw: str) -> _TokenInfo:
         """Analyse an unseen token and remember it."""
@@ -660,7 +708,6 @@ class Detector:
                 starts.append(pos)
                 spans.append((s, e))
                 pos += len(w) + 1
-        import bisect
 
         seq = " ".join(words)
         out = []
@@ -716,7 +763,6 @@ class Detector:
                 pos += len(w) + 1
         seq = " ".join(words)
         out = []
-        import bisect
 
         for m in self._watched_re.finditer(seq):
             ww = self._watched_groups[m.lastgroup or ""]

@@ -49,9 +49,11 @@ class RootFilter:
                 automaton.add_word(k, k)
             automaton.make_automaton()
             self._iter = automaton.iter
+            self.iter = automaton.iter  # (end index, key) of every root in a string
             self._re = None
         else:
             self._re = re.compile("|".join(map(re.escape, keys)))
+            self.iter = lambda text: ((m.end() - 1, m.group()) for m in self._re.finditer(text))
 
     def candidate(self, word: str) -> bool:
         padded = f" {word} "

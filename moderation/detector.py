@@ -120,6 +120,12 @@ _RUN3_RE = re.compile(r"(.)\1\1")
 _RUN2_RE = re.compile(r"(.)\1")
 
 
+# Short tokens that may be the first or last piece of a root split by a space: the first
+# or last three letters of a longer root (дро|чи), and the first two of the obscene ones
+# (пи|зда, ху|ли, бл|ять).
+_ROOT_KEYS = [k.strip() for k in _ROOTS.keys if len(k.strip()) >= 4]
+_ROOT_EDGES = frozenset({k[:3] for k in _ROOT_KEYS} | {k[-3:] for k in _ROOT_KEYS}
+                        | set("пи пе пё ху бл еб ёб му др су жо".split()))
 _PLAIN_LINES_RE = re.compile(r"(?:[а-яё]+|[0-9]+)(?:\n(?:[а-яё]+|[0-9]+))*")
 
 
@@ -268,11 +274,18 @@ _FRAGMENTS_RE = re.compile(r"[fws]*f[fws]*")
 _FRAGMENT_MAX = 4  # tokens joined at most
 
 
-def _short_code(words: tuple[str, ...]) -> str:
-    """"f" a short unknown token (maybe a fragment), "w" a short everyday word, "." else."""
-    if len(words) != 1 or not 2 <= len(words[0]) <= 3 or not words[0].isalpha():
+def _short_code(raw: str, words: tuple[str, ...]) -> str:
+    """"f" a short token that may be a piece of a word split by spaces (it holds a root,
+    or ends with the start of one, or starts with the end of one: дро|чи, ху|ли), "w" any
+    other short word (ОГЭ, 9Б, сна), "." a longer token."""
+    if len(words) != 1 or not 2 <= len(words[0]) <= 3:
         return "."
-    return "w" if words[0] in lexicon.SHORT_WORDS else "f"
+    w = words[0]
+    if not raw.isalpha() or w in lexicon.SHORT_WORDS:
+        return "w"
+    if w in _ROOT_EDGES or _may_match(w):
+        return "f"
+    return "w"
 
 
 def _capitalised(raw: str) -> bool:
@@ -421,7 +434,7 @@ class Detector:
         if len(words) == 1 and len(main) == 1 and main.isalpha():
             return _TokenInfo(words, model_words, None, weight, count, main, False, "s")
         return _TokenInfo(words, model_words, None, weight, count, "", False,
-                          _short_code(words))
+                          _short_code(raw, words))
 
     def _analyze_full(self, raw: str) -> _TokenInfo:
         info = self._analyze_parts(raw)
@@ -475,7 +488,7 @@ class Detector:
                 count += dn
         single = words[0] if len(words) == 1 and len(words[0]) == 1 and words[0].isalpha() \
             else ""
-        code = "h" if hit is not None else ("s" if single else _short_code(words))
+        code = "h" if hit is not None else ("s" if single else _short_code(raw, words))
         return _TokenInfo(words, model_words, hit, weight, count, single, hit is not None, code)
 
     def _info(self, raw: str) -> _TokenInfo:

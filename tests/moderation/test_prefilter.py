@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from moderation import lexicon
-from moderation.detector import _may_match
+from moderation.reading import _may_match
 from moderation.normalize import collapse_all
 from moderation.prefilter import RootFilter, expand
 

@@ -166,3 +166,24 @@ def test_commands_parse_and_the_report_reads_well() -> None:
     report = learning.rule_precision(_school_decisions()[:6])
     text = commands.format_report(report, [learning.Suggestion("шмурдяк", 4, 0)])
     assert "шмурдяк" in text and "model" in text and "Решений модераторов: 6" in text
+
+
+def test_start_up_takes_the_installed_model_and_the_rude_setting(tmp_path: Path) -> None:
+    import moderation
+    from moderation import model as model_mod
+
+    before_model, before_detector = model_mod._cached, moderation.default_detector()
+    shipped = model_mod.default_model()
+    assert shipped is not None
+    target = installed_path(tmp_path)
+    target.parent.mkdir(parents=True)
+    model_mod.save(target, dict(shipped.weights), shipped.bias, shipped.threshold,
+                   "school model", shipped.weak_threshold, shipped.orders)
+    try:
+        det = moderation.configure_detector(data_dir=tmp_path, rude_unless_aimed=True)
+        assert det.model is not None and det.model.source == "school model"
+        assert moderation.default_detector() is det and det.rude_unless_aimed
+        assert moderation.check("хрен знает, когда ремонт").allowed
+    finally:
+        model_mod._cached = before_model
+        moderation.set_default_detector(before_detector)

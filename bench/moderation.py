@@ -1,6 +1,12 @@
 """Benchmark of the moderation detector: quality and speed figures, in one run.
 
-    .venv/bin/python bench/moderation.py [--errors N]
+    .venv/bin/python -m bench.moderation [--errors N]
+
+Speed is measured cold first (the per-word cache emptied before every message, distinct
+comments built from the training file and the everyday school sentences: what a detector
+pays for words it has never seen), then warm (a running service's cache). CPU time
+(time.process_time) is the figure to read on a shared machine; the calibration line says
+how busy the machine was.
 
 Reads the shared data from ../shared/data next to the repository (override with
 HUB_SHARED_DATA) and the everyday school set from tests/moderation/data/.

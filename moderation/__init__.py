@@ -9,6 +9,7 @@ moderator, or refused. Pure: no I/O at check time, imports nothing from the proj
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from .detector import (
     Action,
@@ -33,6 +34,7 @@ __all__ = [
     "WatchAction",
     "WatchedWord",
     "check",
+    "configure_detector",
     "default_detector",
     "mask",
     "normalize",
@@ -57,6 +59,21 @@ def set_default_detector(detector: Detector) -> None:
     """Swap the process-wide detector, e.g. after an administrator changed watched words."""
     global _default
     _default = detector
+
+
+def configure_detector(*, data_dir: Path | None = None,
+                       rude_unless_aimed: bool = False) -> Detector:
+    """At start-up, before the first message: take the school's retrained model from the
+    data dir if ``hub moderation retrain`` installed one, and build the process-wide
+    detector with the school's setting for rude words (policy 7.6 holds them; a school may
+    let them pass unless aimed at a person). Per-school detectors are rebuilt from it."""
+    from .model import use_installed
+
+    if data_dir is not None:
+        use_installed(data_dir)
+    detector = Detector(rude_unless_aimed=rude_unless_aimed)
+    set_default_detector(detector)
+    return detector
 
 
 def check(text: str, *, title: str = "") -> Verdict:

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import accumulate
 from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
-from . import lexicon
+from . import aim, lexicon
+from .frequent import table_for
 from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
 from .normalize import (
     TOKEN_RE,
     fold,
     split_parts,
-    word_forms,
+)
+from .reading import (
+    _CYRILLIC_RE,
+    _MASK_SEP_RE,
+    _PI_RE,
+    _PLAIN_LINES_RE,
+    _PLAIN_RE,
+    _RUN3_RE,
+    _best,
+    _capitalised,
+    _check_piece,
+    _Hit,
+    _may_match,
+    _rooted,
+    _short_code,
 )
 
 
@@ -68,15 +85,12 @@ class Verdict:
         return self.action is Action.ALLOW
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    rule: Rule
-    form: str
-    masked: bool  # read through masking symbols (ambiguous: never refused)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _TokenInfo:
+class _TokenInfo(NamedTuple):
+    """What the detector knows about one distinct token (a tuple: cheap to create, and
+    millions of them are created for unseen words)."""
+
     words: tuple[str, ...]  # normalised words (for watched words and context)
     model_words: tuple[str, ...]  # the words the model reads
     hit: _Hit | None
@@ -105,63 +119,47 @@ MODEL_WINDOW = 64  # words per window the model reads in a long text
 MODEL_MIN_WORDS = 4  # the model alone does not hold a message shorter than this
 
 
-def _best(a: _Hit | None, b: _Hit | None) -> _Hit | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    if a.rule.strong != b.rule.strong:
-        return a if a.rule.strong else b
-    if a.masked != b.masked:
-        return b if a.masked else a
-    return a
 
 
-def _check_piece(piece: str) -> tuple[str, _Hit | None]:
-    forms = word_forms(piece)
-    hit: _Hit | None = None
-    main = forms.main
-    if forms.latin is not None:
-        latin = forms.latin
-        r = lexicon.match_english(latin)
-        if r is not None:
-            hit = _Hit(r, latin, False)
-        if not lexicon._LATIN_EXCEPTION_RE.fullmatch(latin):
-            for v in forms.variants:
-                if v == latin:
-                    continue
-                r = lexicon.match_latin_russian(v)
-                if r is not None:
-                    hit = _best(hit, _Hit(r, v, False))
-                    main = v
-                    break
-        if "*" in latin or any(ch in latin for ch in "#%"):
-            canon = lexicon.match_masked(latin.replace("#", "*").replace("%", "*"))
-            if canon is not None:
-                hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), latin,
-                                      True))
-        return main, hit
-    if lexicon.is_exception(main):
-        return main, None
-    for v in forms.variants:
-        if v != main and lexicon.is_exception(v):
-            continue  # небу is clean, but неебу read as небу is not
-        if "*" in v:
-            canon = lexicon.match_masked(v)
-            if canon is not None:
-                hit = _best(hit, _Hit(Rule(f"маскировка:{canon}", Category.OBSCENE), v, True))
-            continue
-        r = lexicon.match_word(v)
-        if r is not None:
-            hit = _best(hit, _Hit(r, v, False))
-            if r.strong:
-                break
-    return main, hit
 
 
-def _capitalised(raw: str) -> bool:
-    """Capitalised, not all caps: in a school mostly a name (Дауна in синдром Дауна)."""
-    return raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper())
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# A word cut at the end by dots or masks: бл..., ху**, пизд…
+_TRAILING_MASK_RE = re.compile(
+    r"(?<!\w)([бБ][лЛ]|[хХ][уУ][еЕ]?|[пП][иИ][зЗ][дД]|[еЕёЁ][бБ][аА])(?:\.{2,}|…|[*#%]+)(?!\w)")
+
+
+def _trailing_masks(text: str) -> list[re.Match[str]]:
+    """Words cut off by dots or masks at the end (бл..., ху**); most texts have no dots
+    in a row and no masks at all, and skip the search."""
+    if ".." in text or "…" in text or "*" in text or "#" in text or "%" in text:
+        return list(_TRAILING_MASK_RE.finditer(text))
+    return []
+_TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "пизд": "пизда", "еба": "ебать",
+                   "ёба": "ебать"}
+# Fragments of a word split by spaces (дро чи, ху ли): a short token that is not one of the
+# short everyday words ("f"), next to another short token ("f", "w" or a single letter "s").
+_FRAGMENTS_RE = re.compile(r"[fws]*f[fws]*")
+_FRAGMENT_MAX = 4  # tokens joined at most
+
+
+
+
 
 
 def _model_words(raw: str, words: tuple[str, ...], hit: _Hit | None) -> tuple[str, ...]:
@@ -191,9 +189,13 @@ class Detector:
         refuse_obscene: bool = False,
         use_model: bool = True,
         model: ToxicityModel | None = None,
+        rude_unless_aimed: bool = False,
     ) -> None:
         self.watched: tuple[WatchedWord, ...] = tuple(watched)
         self.refuse_obscene = refuse_obscene
+        # Policy 7.6 holds rude words (жопа, говно, хрен) by default; a school may let them
+        # pass unless aimed at a person. Obscene words and insults are not affected.
+        self.rude_unless_aimed = rude_unless_aimed
         self.use_model = use_model
         self.model: ToxicityModel | None = (model or default_model()) if use_model else None
         if hold_threshold is None:
@@ -206,6 +208,8 @@ class Detector:
         self.weak_threshold = self.model.weak_threshold if self.model is not None else 2.0
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
+        self._frequent: dict[str, _TokenInfo] = {}
+        self._frequent = table_for(self.model, self._analyze_known)
 
     def rebuild(
         self,
@@ -213,6 +217,7 @@ class Detector:
         watched: Iterable[WatchedWord] | None = None,
         hold_threshold: float | None = None,
         refuse_obscene: bool | None = None,
+        rude_unless_aimed: bool | None = None,
     ) -> Detector:
         """A new detector with some settings changed (the old one keeps working)."""
         d = Detector(
@@ -221,12 +226,93 @@ class Detector:
             refuse_obscene=self.refuse_obscene if refuse_obscene is None else refuse_obscene,
             use_model=self.use_model,
             model=self.model,
+            rude_unless_aimed=self.rude_unless_aimed if rude_unless_aimed is None
+            else rude_unless_aimed,
         )
         d._cache = self._cache  # token analysis does not depend on the settings
+        d._frequent = self._frequent
         return d
 
     # -- token analysis (cached) ------------------------------------------------------------
     def _analyze(self, raw: str) -> _TokenInfo:
+        """One token's analysis. A plain word without a lexicon root (most words) takes the
+        short way: no normalisation beyond lower case, no rule match, only its model weight."""
+        low = raw.lower()
+        if _RUN3_RE.search(low) is None:
+            if _PLAIN_RE.fullmatch(low):
+                main = low.replace("ё", "е")
+                if _may_match(main):
+                    return self._analyze_full(raw)
+                return self._clean_info(raw, (main,))
+            else:  # words joined by punctuation without a space: "кошмар,сразу"
+                parts = split_parts(low)
+                if len(parts) > 1 and all(map(_PLAIN_RE.fullmatch, parts)):
+                    short = min(map(len, parts)) <= 2 or max(map(len, parts)) <= 4
+                    if not short:
+                        joined_info = self._joined_words(raw, parts)
+                        if joined_info is not None:
+                            return joined_info
+                    elif _MASK_SEP_RE.search(low) is None:
+                        mains = [p.replace("ё", "е") for p in parts]
+                        joined = "".join(mains)
+                        if not any(map(_may_match, mains)) and not _may_match(joined):
+                            return self._clean_info(raw, (joined,))
+        return self._analyze_full(raw)
+
+    def _joined_words(self, raw: str, parts: list[str]) -> _TokenInfo | None:
+        """Several long enough words joined by punctuation: each is looked up (or analysed)
+        as a word of its own, and the token is clean if every word is. None: a word holds
+        a lexicon root, the full path decides."""
+        freq = self._frequent.get
+        seen = self._cache.get
+        infos = [freq(p) or seen(p) or self._new_info(p) for p in parts]
+        if any(i.hit is not None for i in infos):
+            return None
+        words = tuple(w for i in infos for w in i.words)
+        if _capitalised(raw):
+            return self._clean_info(raw, words)
+        return _TokenInfo(words, tuple(w for i in infos for w in i.model_words), None,
+                          sum(i.weight for i in infos), sum(i.count for i in infos), "", False)
+
+    def _analyze_known(self, raw: str) -> _TokenInfo:
+        """A frequent form's analysis: a short frequent word is a word, not a fragment of
+        one, unless it could begin a lexicon root (ху, бл)."""
+        info = self._analyze(raw)
+        if info.code == "f" and not any(map(_may_match, info.words)):
+            return info._replace(code="w")
+        return info
+
+    def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
+        """The analysis of a token whose words no lexicon rule can match."""
+        if raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper()):  # _capitalised
+            model_words = tuple(w for w in words if w in lexicon.ADDRESS_WORDS)
+        else:
+            model_words = words
+        weight, count = 0.0, 0
+        model = self.model
+        if model is not None:
+            if len(model_words) == 1:
+                weight, count = model.word_contribution(model_words[0])
+            else:
+                for w in model_words:
+                    dw, dn = model.word_contribution(w)
+                    weight += dw
+                    count += dn
+        main = words[0]
+        if len(words) == 1 and len(main) == 1 and main.isalpha():
+            return _TokenInfo(words, model_words, None, weight, count, main, False, "s")
+        return _TokenInfo(words, model_words, None, weight, count, "", False,
+                          _short_code(raw, words))
+
+    def _analyze_full(self, raw: str) -> _TokenInfo:
+        info = self._analyze_parts(raw)
+        if info.hit is None and _PI_RE.search(raw) is not None:  # π or 3.14 for "пи"
+            pi = self._analyze_parts(_PI_RE.sub("пи", raw))
+            if pi.hit is not None:
+                return pi
+        return info
+
+    def _analyze_parts(self, raw: str) -> _TokenInfo:
         parts = split_parts(raw)
         if not parts:
             return _EMPTY_INFO
@@ -242,13 +328,23 @@ class Detector:
                     mains.append(m)
                 hit = _best(hit, h)
             short = any(len(p) <= 2 for p in parts) or all(len(p) <= 4 for p in parts)
-            if short:
+            if lexicon.innocent_compound(mains):
+                hit = None
+                words = tuple(mains)
+            elif short:
                 jm, jh = _check_piece("".join(parts))
                 if jh is not None:
                     hit = _best(hit, jh)
                 words = (jm,) if jm else ()
             else:
                 words = tuple(mains)
+            if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None \
+                    and _CYRILLIC_RE.search(raw) is not None:
+                # Dots, ? or brackets standing for letters: пи...да, д.бил.
+                masked = "*".join(fold(p) for p in parts)
+                canon = lexicon.match_masked(masked)
+                if canon is not None:
+                    hit = _Hit(lexicon.masked_rule(canon), masked, True)
         model_words = _model_words(raw, words, hit)
         weight = 0.0
         count = 0
@@ -260,13 +356,13 @@ class Detector:
                 count += dn
         single = words[0] if len(words) == 1 and len(words[0]) == 1 and words[0].isalpha() \
             else ""
-        code = "h" if hit is not None else ("s" if single else ".")
+        code = "h" if hit is not None else ("s" if single else _short_code(raw, words))
         return _TokenInfo(words, model_words, hit, weight, count, single, hit is not None, code)
 
     def _info(self, raw: str) -> _TokenInfo:
         info = self._cache.get(raw)
         if info is None:
-            info = self._analyze(raw)
+            info = self._frequent.get(raw) or self._analyze(raw)
             if len(raw) <= _MAX_CACHED_TOKEN:
                 if len(self._cache) >= _CACHE_LIMIT:
                     self._cache.clear()
@@ -282,7 +378,7 @@ class Detector:
         if not title and self._watched_re is None:
             raws = _findall(text)
             infos = self._infos(raws)
-            fast = self._fast(raws, infos)
+            fast = self._fast(raws, infos) if not _trailing_masks(text) else None
             if fast is not None:
                 return fast
             pre = (raws, infos)
@@ -319,18 +415,56 @@ class Detector:
         return best
 
     def _infos(self, toks: list[str]) -> list[_TokenInfo]:
-        """The analysis of each token: dictionary look-ups, analysing only unseen tokens."""
-        infos = list(map(self._cache.get, toks))
+        """The analysis of each token: dictionary look-ups (the frequent forms, then the
+        words this detector has seen), analysing only unseen tokens."""
+        infos = list(map(self._frequent.get, toks))
         if None in infos:
-            info_of = self._info
-            infos = [i if i is not None else info_of(t) for i, t in zip(infos, toks, strict=True)]
+            seen = self._cache.get
+            infos = [i or seen(t) for i, t in zip(infos, toks, strict=True)]
+            if None in infos:
+                unseen = list(dict.fromkeys(t for i, t in zip(infos, toks, strict=True)
+                                            if i is None))
+                found = self._analyze_unseen(unseen)
+                infos = [i or found[t] for i, t in zip(infos, toks, strict=True)]
         return infos
+
+    def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
+        """Analyse a message's unseen tokens together: when they are all plain words (the
+        usual case), lower-casing, the plainness checks and the root search run once over
+        all of them instead of once per word. Remembers the results."""
+        found: dict[str, _TokenInfo] = {}
+        lows = "\n".join(raws).lower()
+        if len(raws) > 1 and _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
+            mains = lows.replace("ё", "е").split("\n")
+            rooted = _rooted(mains)
+            for raw, main, has_root in zip(raws, mains, rooted, strict=True):
+                found[raw] = self._analyze_full(raw) if has_root else \
+                    self._clean_info(raw, (main,))
+        else:
+            for raw in raws:
+                found[raw] = self._analyze(raw)
+        cache = self._cache
+        if len(cache) + len(found) >= _CACHE_LIMIT:
+            cache.clear()
+        for raw, info in found.items():
+            if len(raw) <= _MAX_CACHED_TOKEN:
+                cache[raw] = info
+        return found
+
+    def _new_info(self, raw: str) -> _TokenInfo:
+        """Analyse an unseen token and remember it."""
+        info = self._analyze(raw)
+        if len(raw) <= _MAX_CACHED_TOKEN:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[raw] = info
+        return info
 
     def _fast(self, toks: list[str], infos: list[_TokenInfo]) -> Verdict | None:
         """The common case, a clean message, at C speed: None if it needs a closer look
         (a lexicon hit, or three single letters in a row: х у й)."""
         codes = "".join(map(_code_of, infos))
-        if "h" in codes or "sss" in codes:
+        if "h" in codes or "sss" in codes or ("f" in codes and _has_fragments(codes, infos)):
             return None
         p = 0.0
         if self.model is not None:
@@ -358,7 +492,8 @@ class Detector:
             p = self._model_p(infos)
         model_holds = p >= self.hold_threshold and len(raws) >= MODEL_MIN_WORDS
         toks: list[tuple[int, int, _TokenInfo]] = []
-        if marked or model_holds or self._watched_re is not None:
+        fragments = "f" in codes and _has_fragments(codes, infos)
+        if marked or model_holds or fragments or self._watched_re is not None:
             # Each token starts with a word character and the gaps between tokens hold
             # none, so the next occurrence of a token's text is where it was found.
             find = text.find
@@ -371,6 +506,8 @@ class Detector:
         last = -2
         weak_p = p if self.model is not None else -1.0
         phrases = False
+        spared: list[int] = []  # words let through as talked about or self-aimed
+        msg = aim.Message(text, toks)
         for i in marked:
             s, e, info = toks[i]
             if info.single:
@@ -387,42 +524,47 @@ class Detector:
             innocent = lexicon.INNOCENT_AFTER.get(hit.form)
             if innocent and i > 0 and innocent.intersection(toks[i - 1][2].words):
                 continue
+            category = hit.rule.category
+            if category in (Category.INSULT, Category.RUDE) and not hit.masked and (
+                    aim.discussed(msg, i)
+                    or (category is Category.INSULT and aim.at_oneself(msg, i))):
+                spared.append(i)
+                continue  # talked about, or the writer about themself
             if not hit.rule.strong:
                 phrases = True
                 if hit.rule.phrase_only or not (
                         (hit.rule.model_ok and weak_p >= self.weak_threshold
                          and not _capitalised(raws[i]))
-                        or self._aimed(toks, i)
-                        or self._paired(toks, i) or self._vocative(text, toks, i)):
+                        or aim.aimed(msg, i)
+                        or self._paired(toks, i)
+                        or (category is Category.INSULT and aim.vocative(msg, i))):
                     continue
+            elif category is Category.RUDE and self.rude_unless_aimed \
+                    and hit.rule.name not in lexicon.RUDE_AIMED_BY_NATURE \
+                    and not aim.aimed(msg, i) and not aim.addresses_someone(msg):
+                continue  # the school lets rude words pass unless aimed at someone
             reasons.append(Reason(s, e, raws[i], hit.form,
                                   f"{prefix}{'masked' if hit.masked else 'lexicon'}:"
                                   f"{hit.rule.name}", hit.rule.category,
                                   0.9 if hit.masked else hit.rule.score))
         if len(run) >= 3:
             reasons.extend(self._run_reasons(text, run, prefix))
+        if fragments:
+            reasons.extend(_fragment_reasons(text, toks, codes, prefix))
+        for m in _trailing_masks(text):
+            rule = lexicon.masked_rule(_TRAILING_CANON[m.group(1).lower()])
+            reasons.append(Reason(m.start(), m.end(), m.group(), m.group().lower(),
+                                  f"{prefix}masked:{rule.name}", rule.category, 0.9))
         if phrases:
             reasons.extend(self._phrase_reasons(text, toks, prefix))
         if self._watched_re is not None and toks:
             reasons.extend(self._watched_reasons(text, toks, prefix))
+        if model_holds and spared:  # the model must not hold for a word the rules spared
+            rest = [info for k, (_, _, info) in enumerate(toks) if k not in spared]
+            model_holds = self._model_p(rest) >= self.hold_threshold
         if model_holds and not any(r.category is not Category.WATCHED for r in reasons):
             reasons.append(self._model_reason(text, toks, p, prefix))
         return p, reasons
-
-    def _aimed(self, toks: list, i: int) -> bool:
-        """Is the weak word at token *i* aimed at a person (ты тупой, ваш сын — козёл)?"""
-        aim = lexicon.ADDRESS_WORDS
-        people = lexicon.PERSON_WORDS
-        before = [t[2] for t in toks[max(0, i - lexicon.WEAK_LIMIT) : i]]
-        for k, info in enumerate(before):
-            adjacent = k == len(before) - 1
-            if any(w in aim or (adjacent and w in people) for w in info.words):
-                return True
-        if i + 1 < len(toks) and toks[i + 1][0] - toks[i][1] <= 3:
-            nxt = toks[i + 1][2]
-            if any(w in aim or w in people for w in nxt.words):
-                return True
-        return False
 
     @staticmethod
     def _paired(toks: list, i: int) -> bool:
@@ -434,24 +576,6 @@ class Detector:
                         and not h.rule.phrase_only and j != i:
                     return toks[i][2].hit.rule.category is Category.INSULT
         return False
-
-    @staticmethod
-    def _vocative(text: str, toks: list, i: int) -> bool:
-        """An insult set off by commas as a form of address in a message that speaks to
-        someone (ты/вы): "не верь всему, что тебе говорят, даун." """
-        if toks[i][2].hit.rule.category is not Category.INSULT:
-            return False
-        s, e = toks[i][0], toks[i][1]
-        before = text[max(0, s - 3) : s].rstrip()
-        after = text[e : e + 3].lstrip()
-        if not (before.endswith(",") or i == 0):
-            return False
-        if after and after[0] not in ",.!?)":
-            return False
-        if i == 0 and not after:
-            return False
-        aim = lexicon.ADDRESS_WORDS_2ND
-        return any(w in aim for t in toks for w in t[2].words)
 
     def _phrase_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
         """Threat phrases (руки оторвать, к стенке, на кол посадить) over normalised words."""
@@ -465,17 +589,17 @@ class Detector:
                 starts.append(pos)
                 spans.append((s, e))
                 pos += len(w) + 1
-        import bisect
 
         seq = " ".join(words)
         out = []
-        rule = lexicon.THREAT_PHRASE_RULE
-        for m in lexicon.THREAT_PHRASE_RE.finditer(seq):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            j = bisect.bisect_right(starts, m.end() - 1) - 1
-            s, e = spans[i][0], spans[j][1]
-            out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}lexicon:{rule.name}",
-                              rule.category, rule.score))
+        for rule, phrases in ((lexicon.THREAT_PHRASE_RULE, lexicon.THREAT_PHRASE_RE),
+                              (lexicon.INSULT_PHRASE_RULE, lexicon.INSULT_PHRASE_RE)):
+            for m in phrases.finditer(seq):
+                i = bisect.bisect_right(starts, m.start()) - 1
+                j = bisect.bisect_right(starts, m.end() - 1) - 1
+                s, e = spans[i][0], spans[j][1]
+                out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}lexicon:{rule.name}",
+                                  rule.category, rule.score))
         return out
 
     def _run_reasons(self, text: str, run: list[tuple[int, int, str]],
@@ -520,7 +644,6 @@ class Detector:
                 pos += len(w) + 1
         seq = " ".join(words)
         out = []
-        import bisect
 
         for m in self._watched_re.finditer(seq):
             ww = self._watched_groups[m.lastgroup or ""]
@@ -598,6 +721,52 @@ class Detector:
         return "".join(out)
 
 
+def _has_fragments(codes: str, infos: list[_TokenInfo]) -> bool:
+    """Short pieces side by side, or a short unknown piece before a short word."""
+    for m in _FRAGMENTS_RE.finditer(codes):
+        b = m.end()
+        if b - m.start() >= 2:
+            return True
+        if b < len(infos) and len(infos[b].words) == 1 and len(infos[b].words[0]) <= 5:
+            return True
+    return False
+
+
+def _fragment_reasons(text: str, toks: list, codes: str, prefix: str) -> list[Reason]:
+    """A word split into short pieces (дро чи, ху ли, до лбо ёб): join neighbouring short
+    tokens, and the word after them if it is short too, and look the result up."""
+    out: list[Reason] = []
+    for m in _FRAGMENTS_RE.finditer(codes):
+        a, b = m.start(), m.end()
+        if b < len(toks) and codes[b] == "." and len(toks[b][2].words) == 1 \
+                and len(toks[b][2].words[0]) <= 5:
+            b += 1  # the last piece may be longer: дро чить
+        if b - a < 2:
+            continue
+        i = a
+        while i < b - 1:
+            found = None
+            for j in range(min(b, i + _FRAGMENT_MAX), i + 1, -1):
+                if "f" not in codes[i:j]:
+                    continue
+                joined = "".join(w for t in toks[i:j] for w in t[2].words)
+                if not _may_match(joined):
+                    continue
+                r = lexicon.match_word(joined)
+                if r is not None and r.strong and r.category is not Category.THREAT:
+                    found = (j, joined, r)
+                    break
+            if found is None:
+                i += 1
+                continue
+            j, joined, r = found
+            s, e = toks[i][0], toks[j - 1][1]
+            out.append(Reason(s, e, text[s:e], joined, f"{prefix}spaced:{r.name}",
+                              r.category, r.score))
+            i = j
+    return out
+
+
 _WILD_RE = re.compile(r"\\\*|\\\?")
 
 
@@ -631,10 +800,12 @@ class DetectorSettings:
     watched: tuple[WatchedWord, ...] = field(default_factory=tuple)
     hold_threshold: float | None = None
     refuse_obscene: bool = False
+    rude_unless_aimed: bool = False
 
     def build(self) -> Detector:
         return Detector(watched=self.watched, hold_threshold=self.hold_threshold,
-                        refuse_obscene=self.refuse_obscene)
+                        refuse_obscene=self.refuse_obscene,
+                        rude_unless_aimed=self.rude_unless_aimed)
 
     def with_watched(self, watched: Iterable[WatchedWord]) -> DetectorSettings:
         return replace(self, watched=tuple(watched))

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +27,31 @@ NGRAM_MAX = 5
 MAX_WORD = 40  # longer "words" contribute their first MAX_WORD characters
 
 
-def word_features(word: str) -> list[str]:
-    """The features one normalised word contributes."""
-    w = word[:MAX_WORD]
-    padded = f" {w} "
-    feats = [padded[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1)
-             for i in range(len(padded) - n + 1)]
-    if len(padded) > NGRAM_MAX:
-        feats.append(padded)
-    return feats
+# The n-gram lengths of the first model (2..5); a model file names its own.
+LEGACY_ORDERS = tuple(range(NGRAM_MIN, NGRAM_MAX + 1))
+
+
+def word_features(word: str, orders: tuple[int, ...] = LEGACY_ORDERS) -> list[str]:
+    """The features one normalised word contributes: its character n-grams of the given
+    lengths (padded with spaces) and the whole word."""
+    padded = f" {word[:MAX_WORD]} "
+    return [padded[s] for s in _slices(len(padded), orders)]
+
+
+_ZEROS = repeat(0.0)  # the default for every feature lookup (an endless iterator)
+_SLICES: dict[tuple[int, tuple[int, ...]], tuple[slice, ...]] = {}
+
+
+def _slices(size: int, orders: tuple[int, ...]) -> tuple[slice, ...]:
+    """The features of a padded word of this length, as slices: cutting them out and looking
+    them up then runs as ``map`` calls in C, with no Python loop per n-gram."""
+    got = _SLICES.get((size, orders))
+    if got is None:
+        got = tuple(slice(i, i + n) for n in orders for i in range(size - n + 1))
+        if size not in orders:  # the whole word, unless an n-gram already is (short words too)
+            got += (slice(0, size),)
+        _SLICES[(size, orders)] = got
+    return got
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +65,24 @@ class ToxicityModel:
     # A lower threshold at which a weak lexicon word (гнида, петух, даун, посадить) holds
     # even when no ты/вы aims it at someone: chosen out-of-fold too (1.0: never).
     weak_threshold: float = 1.0
+    orders: tuple[int, ...] = LEGACY_ORDERS
+    _get: object = field(init=False, repr=False, compare=False)
+    _cuts: dict[int, tuple[slice, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_get", self.weights.get)
+        object.__setattr__(self, "_cuts", {})
 
     def word_contribution(self, word: str) -> tuple[float, int]:
-        feats = word_features(word)
-        get = self.weights.get
-        return (sum(get(f, 0.0) for f in feats), len(feats))
+        """The sum of a word's feature weights and the number of its features."""
+        padded = f" {word[:MAX_WORD]} "
+        cuts = self._cuts.get(len(padded)) or self._cut_for(len(padded))
+        return sum(map(self._get, map(padded.__getitem__, cuts), _ZEROS)), len(cuts)  # type: ignore[call-overload]
+
+    def _cut_for(self, size: int) -> tuple[slice, ...]:
+        cuts = _slices(size, self.orders)
+        self._cuts[size] = cuts
+        return cuts
 
     def probability(self, total_weight: float, count: int) -> float:
         if count <= 0:
@@ -73,7 +103,8 @@ class ToxicityModel:
 
 
 def save(path: Path, weights: dict[str, float], bias: float, threshold: float,
-         source: str, weak_threshold: float = 1.0) -> None:
+         source: str, weak_threshold: float = 1.0,
+         orders: tuple[int, ...] = LEGACY_ORDERS) -> None:
     keys = "\n".join(weights)
     np.savez_compressed(
         path,
@@ -81,6 +112,7 @@ def save(path: Path, weights: dict[str, float], bias: float, threshold: float,
         weights=np.asarray(list(weights.values()), dtype=np.float16),
         meta=np.asarray([bias, threshold, weak_threshold], dtype=np.float64),
         source=np.frombuffer(source.encode("utf-8"), dtype=np.uint8),
+        orders=np.asarray(orders, dtype=np.int8),
     )
 
 
@@ -90,13 +122,34 @@ def load(path: Path = MODEL_PATH) -> ToxicityModel:
         weights = z["weights"].astype(np.float64).tolist()
         meta = [float(x) for x in z["meta"]]
         source = z["source"].tobytes().decode("utf-8")
+        orders = tuple(int(x) for x in z["orders"]) if "orders" in z else LEGACY_ORDERS
     bias, threshold = meta[0], meta[1]
     weak = meta[2] if len(meta) > 2 else 1.0
-    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source, weak)
+    return ToxicityModel(dict(zip(keys, weights, strict=True)), bias, threshold, source, weak,
+                         orders)
 
 
 _lock = threading.Lock()
 _cached: ToxicityModel | None = None
+INSTALLED_NAME = "toxicity.npz"
+
+
+def installed_path(data_dir: Path) -> Path:
+    """Where ``hub moderation retrain`` installs a school's own model in the data dir."""
+    return data_dir / "moderation" / INSTALLED_NAME
+
+
+def use_installed(data_dir: Path) -> bool:
+    """At start-up, before the first detector is built: load the school's retrained model
+    in place of the shipped one, if there is one. True if it did."""
+    global _cached
+    path = installed_path(data_dir)
+    if not path.exists():
+        return False
+    model = load(path)
+    with _lock:
+        _cached = model
+    return True
 
 
 def default_model() -> ToxicityModel | None:

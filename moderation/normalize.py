@@ -39,8 +39,10 @@ _INVISIBLE = "\u00ad\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff"
 MASK_CHARS = "*#@$%"
 _WORDCH = rf"[\w{_MARKS}{_INVISIBLE}*#@$%]"
 # Separators allowed *inside* a token, between word characters: х.у.й, х-у-й, пиз'дец.
-_INNER_SEP = r"[.\-_'’`~|/\\+:,^\"=·•‐‑–—]"
-TOKEN_RE = re.compile(rf"{_WORDCH}+(?:{_INNER_SEP}{{1,3}}{_WORDCH}+)*")
+# Question marks, brackets and ellipses inside a word are masks or separators too
+# (п?зда, бл[я], пи…да).
+_INNER_SEP = r"[.\-_'’`~|/\\+:,^\"=·•‐‑–—?()\[\]{}…]"
+TOKEN_RE = re.compile(rf"{_WORDCH}+(?:{_INNER_SEP}{{1,5}}{_WORDCH}+)*")
 _SEP_SPLIT_RE = re.compile(rf"{_INNER_SEP}+")
 
 _DROP = {ord(c): None for c in "\u00ad\u034f\u180e\u200b\u200c\u200d\u200e\u200f"
@@ -150,12 +152,15 @@ class Forms:
     variants: tuple[str, ...]
     latin: str | None
     masked: bool
+    mixed: bool = False  # Latin look-alikes mixed into a Cyrillic word: a disguise
 
 
 def word_forms(piece: str) -> Forms:
     """Normalise one separator-free piece of a token into its readings."""
     s = fold(piece)
     stripped = s.strip("*#$%!")
+    if stripped and s[:1] in "*#%" and s[-1:] not in "*#$%!" and len(stripped) >= 2:
+        stripped = "*" + stripped  # a mask in first position (*уй), not emphasis (*так*)
     if stripped:
         s = stripped
     has_cyr = _CYR_RE.search(s) is not None
@@ -164,11 +169,14 @@ def word_forms(piece: str) -> Forms:
     latin: str | None = None
     if has_cyr or not has_lat:
         masked_in = _mask_interior(s)
-        main = masked_in.translate(_HOMOGLYPH) if (has_lat or _has_lookalike_digit(s)) else s
+        main = masked_in.translate(_HOMOGLYPH) if (has_lat or _has_lookalike_digit(s)) \
+            else masked_in
         if has_lat:
             alt = _translit_mixed(masked_in)
             if alt != main:
                 variants.append(alt)
+        if "@" in s:  # @ stands for о as often as for а (п@шел, д@лбоеб)
+            variants.append(masked_in.replace("@", "о").translate(_HOMOGLYPH))
     else:
         latin = collapse3(s.translate(_LEET))
         main = latin
@@ -183,10 +191,11 @@ def word_forms(piece: str) -> Forms:
         for f in (c3, collapse_all(c3)):
             if f and f not in out:
                 out.append(f)
-    return Forms(main=main, variants=tuple(out), latin=latin, masked=masked)
+    return Forms(main=main, variants=tuple(out), latin=latin, masked=masked,
+                 mixed=has_cyr and has_lat)
 
 
-_INTERIOR_MASK_RE = re.compile(r"(?<=[^\W_])[*#@$%]+(?=[^\W_])")
+_INTERIOR_MASK_RE = re.compile(r"(?<=[^\W_])[*#@$%]+(?=[^\W_])|^\*+(?=[^\W_])")
 _HARD_MASK_RE = re.compile(r"[*#%]")
 
 

@@ -18,11 +18,14 @@ import csv
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from .detector import MODEL_MIN_WORDS, Detector
+from .frequent import FREQUENT_PATH, most_frequent
 from .model import MODEL_PATH, save, word_features
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -68,37 +71,46 @@ def detox_groups(path: Path) -> list[int]:
     return pos + neg
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=data_dir())
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
-    ap.add_argument("--C", type=float, default=30.0)
-    ap.add_argument("--max-fpr", type=float, default=0.02)
-    ap.add_argument("--min-df", type=int, default=2)
-    ap.add_argument("--extra", action="store_true",
-                    help="also train on ru_toxic_10k.txt as positives (off: it teaches the model "
-                         "that unfamiliar vocabulary is toxic, and school words then look toxic)")
-    args = ap.parse_args(argv)
+EVERYDAY = Path(__file__).resolve().parents[1] / "tests" / "moderation" / "data" / \
+    "everyday_school.txt"
 
+
+def write_frequent(data: Path, out: Path = FREQUENT_PATH, limit: int = 20000,
+                   min_docs: int = 2) -> int:
+    """The list of frequent forms (see ``moderation.frequent``), from the toxic comments set
+    and the everyday school sentences: not from the detox file the benchmark reads."""
+    texts: list[str] = []
+    if (data / "ru_toxic_10k.txt").exists():
+        texts += (data / "ru_toxic_10k.txt").read_text(encoding="utf-8").splitlines()
+    if EVERYDAY.exists():
+        texts += [ln for ln in EVERYDAY.read_text(encoding="utf-8").splitlines()
+                  if not ln.startswith("#")]
+    words = [w for w in most_frequent(texts, _tokens, limit, min_docs) if len(w) <= 24]
+    out.write_text("\n".join(words) + "\n", encoding="utf-8")
+    return len(words)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A trained model's parts, ready for ``model.save``."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    weak_threshold: float
+    oof_f1: float
+
+
+def fit(texts: list[str], y: np.ndarray, groups: np.ndarray, is_detox: np.ndarray, *,
+        C: float = 30.0, max_fpr: float = 0.02, min_df: int = 2,
+        orders: tuple[int, ...] = (4,)) -> Fitted:
+    """Fit the model and choose its thresholds on grouped out-of-fold predictions (texts of
+    one group never straddle folds). ``is_detox`` marks the texts thresholds are chosen on."""
     from sklearn.feature_extraction import DictVectorizer  # training only
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    t0 = time.perf_counter()
-    pos, neg = read_detox(args.data / "ru_detox_train.tsv")
-    n_detox_pos = len(pos)
-    if args.extra and (args.data / "ru_toxic_10k.txt").exists():
-        extra = [ln.strip() for ln in (args.data / "ru_toxic_10k.txt").open(encoding="utf-8")]
-        pos += [x for x in extra if x]
-    texts = pos + neg
-    base_groups = detox_groups(args.data / "ru_detox_train.tsv")
-    n_extra = len(pos) - n_detox_pos
-    groups = np.array(base_groups[:n_detox_pos] + [-1 - k for k in range(n_extra)]
-                      + base_groups[n_detox_pos:])
-    y = np.array([1] * len(pos) + [0] * len(neg))
-    is_detox = np.array([1] * n_detox_pos + [0] * (len(pos) - n_detox_pos) + [1] * len(neg),
-                        dtype=bool)
-
+    args = SimpleNamespace(C=C, max_fpr=max_fpr, min_df=min_df)
     det = Detector(use_model=False)
     docs = []
     lex = np.zeros(len(texts), dtype=bool)
@@ -111,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         weak[i] = any((h := det._info(m).hit) is not None and h.rule.model_ok for m in toks)
         feats: dict[str, float] = {}
         for w in words:
-            for f in word_features(w):
+            for f in word_features(w, orders):
                 feats[f] = feats.get(f, 0.0) + 1.0
         total = sum(feats.values())
         if total:
@@ -130,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     X = vec.fit_transform(docs).tocsr()
     X.indices = X.indices.astype(np.int32)
     X.indptr = X.indptr.astype(np.int32)
-    print(f"{len(texts)} texts ({len(pos)} toxic, {len(neg)} neutral), {X.shape[1]} features,"
+    print(f"{len(texts)} texts ({int(y.sum())} toxic, {int((y == 0).sum())} neutral),"
+          f" {X.shape[1]} features,"
           f" lexicon flags {lex[y == 1].mean():.3f} of toxic, {lex[y == 0].mean():.3f} of neutral",
           file=sys.stderr)
 
@@ -185,11 +198,53 @@ def main(argv: list[str] | None = None) -> int:
     coef = clf.coef_[0]
     names = vec.get_feature_names_out()
     weights = {str(n): float(c) for n, c in zip(names, coef, strict=True) if abs(c) >= 0.02}
+    return Fitted(weights, float(clf.intercept_[0]), thr, wthr, f1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=data_dir())
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--C", type=float, default=5.0)
+    ap.add_argument("--max-fpr", type=float, default=0.02)
+    ap.add_argument("--min-df", type=int, default=2)
+    ap.add_argument("--orders", default="4",
+                    help="n-gram lengths, comma-separated (plus the whole word): fewer "
+                         "lengths, fewer look-ups per unseen word at run time")
+    ap.add_argument("--extra", action="store_true",
+                    help="also train on ru_toxic_10k.txt as positives (off: it teaches the model "
+                         "that unfamiliar vocabulary is toxic, and school words then look toxic)")
+    ap.add_argument("--frequent", type=int, default=20000,
+                    help="also write the list of this many frequent forms (0: leave it)")
+    args = ap.parse_args(argv)
+    if args.frequent:
+        n = write_frequent(args.data, limit=args.frequent)
+        print(f"wrote {FREQUENT_PATH} ({n} forms)", file=sys.stderr)
+
+    orders = tuple(sorted(int(x) for x in args.orders.split(",")))
+    t0 = time.perf_counter()
+    pos, neg = read_detox(args.data / "ru_detox_train.tsv")
+    n_detox_pos = len(pos)
+    if args.extra and (args.data / "ru_toxic_10k.txt").exists():
+        extra = [ln.strip() for ln in (args.data / "ru_toxic_10k.txt").open(encoding="utf-8")]
+        pos += [x for x in extra if x]
+    texts = pos + neg
+    base_groups = detox_groups(args.data / "ru_detox_train.tsv")
+    n_extra = len(pos) - n_detox_pos
+    groups = np.array(base_groups[:n_detox_pos] + [-1 - k for k in range(n_extra)]
+                      + base_groups[n_detox_pos:])
+    y = np.array([1] * len(pos) + [0] * len(neg))
+    is_detox = np.array([1] * n_detox_pos + [0] * (len(pos) - n_detox_pos) + [1] * len(neg),
+                        dtype=bool)
+
+    fitted = fit(texts, y, groups, is_detox, C=args.C, max_fpr=args.max_fpr,
+                 min_df=args.min_df, orders=orders)
+    weights, thr, wthr = fitted.weights, fitted.threshold, fitted.weak_threshold
     source = (f"ru_detox_train.tsv{' + ru_toxic_10k.txt' if args.extra else ''} (RUSSE-2022);"
-              f" logistic regression C={args.C}, char 2-5-grams of normalised words,"
-              f" {len(weights)} weights")
+              f" logistic regression C={args.C}, character {args.orders}-grams and whole"
+              f" normalised words, {len(weights)} weights")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    save(args.out, weights, float(clf.intercept_[0]), thr, source, wthr)
+    save(args.out, weights, fitted.bias, thr, source, wthr, orders)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, {len(weights)} weights)"
           f" in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return 0

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import clock
 from hub.auth.models import Account, Invitation, LoginFailure
 from hub.auth.secrets import (
-    burn_password_check,
     check_new_password,
+    check_password,
     hash_password,
     initial_password,
     new_token,
@@ -126,11 +126,10 @@ async def sign_in(session: AsyncSession, login: str, password: str) -> Account |
     login = normalise_login(login)[:64]
     await _refuse_if_throttled(session, login)
     account = await session.scalar(select(Account).where(Account.login == login))
-    if account is None:
-        burn_password_check(password)
-    if account is None or not account.is_active or not verify_password(
-        account.password_hash, password
-    ):
+    stored = account.password_hash if account is not None and account.is_active else None
+    # One hash verification on every path, so the time taken tells nothing about the login.
+    matches = check_password(stored, password)
+    if account is None or not matches:
         session.add(LoginFailure(login=login, at=clock.now()))
         await session.flush()
         return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from hub import clock
-from hub.auth import accounts
+from hub.auth import accounts, secrets
 from hub.auth.models import Account, Invitation
 from hub.db import Database
 from hub.school import Person, Role
@@ -127,3 +128,42 @@ async def test_initial_password_must_be_changed_first(
         "current": issued.initial_password, "new": "my own pass", "repeat": "my own pass"})
     assert done.status == 200 and "Пароль изменён" in await done.text()
     assert (await client.get("/profile", allow_redirects=False)).status == 200
+
+
+async def test_every_refused_sign_in_costs_one_password_hash_check(
+    client: TestClient, school: SchoolBuilder, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deactivated, invited-but-not-accepted, unknown and wrong-password sign-ins all verify
+    one argon2 hash, so none answers faster than the others."""
+    await school.person(Role.PARENT, login="active.one")
+    await school.person(Role.PARENT, login="gone.one")
+    invited = await school.person(Role.PARENT)
+    async with db.transaction() as session:
+        await accounts.issue_account(session, await session.get_one(Person, invited.id),
+                                     "invited.one")
+        gone = await session.scalar(select(Account).where(Account.login == "gone.one"))
+        gone.is_active = False
+    checks = count_hash_checks(monkeypatch)
+    for login, password in (("active.one", "wrong pass"), ("gone.one", PASSWORD),
+                            ("invited.one", PASSWORD), ("nobody.here", PASSWORD)):
+        before = len(checks)
+        response = await post_form(client, "/signin", {"login": login, "password": password})
+        assert response.status == 401, login
+        assert len(checks) - before == 1, login
+
+
+def count_hash_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every argon2 verification from now on, recorded by the hash it checked."""
+    checks: list[str] = []
+    hasher = secrets._hasher
+
+    class Counting:
+        def verify(self, hash_: str, password: str) -> bool:
+            checks.append(hash_)
+            return hasher.verify(hash_, password)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(hasher, name)
+
+    monkeypatch.setattr(secrets, "_hasher", Counting())
+    return checks

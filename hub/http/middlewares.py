@@ -1,4 +1,4 @@
-"""Middlewares: errors, security headers, metrics, who is asking, CSRF."""
+"""Middlewares: errors, metrics, who is asking, CSRF."""
 
 from __future__ import annotations
 
@@ -41,12 +41,6 @@ PASSWORD_CHANGE_PATHS = ("/account/password", "/signout", "/static/", "/healthz"
 
 REQUESTS = Counter("hub_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("hub_http_request_seconds", "HTTP request latency", ["route"])
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
-
 
 def csrf_exempt(handler: Handler) -> Handler:
     """For endpoints that other systems POST to without a browser session (webhooks,
@@ -93,16 +87,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_api(request):
             return json_error(500, "Внутренняя ошибка сервера.")
         return error_page(request, 500, "Ошибка", "Что-то пошло не так. Попробуйте ещё раз.")
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
 
 
 @web.middleware

@@ -14,7 +14,7 @@ from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
-from hub.http import middlewares
+from hub.http import headers, middlewares
 from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
 from hub.http.render import setup_templates
 
@@ -31,7 +31,6 @@ def create_app(
         client_max_size=MAX_BODY,
         middlewares=[
             middlewares.errors,
-            middlewares.security_headers,
             middlewares.metrics,
             middlewares.identity,
             middlewares.csrf,
@@ -40,6 +39,7 @@ def create_app(
     app[SETTINGS] = settings
     app[DB] = db
     app[NAV] = []
+    headers.setup(app)
     app.cleanup_ctx.append(_services)
     setup_templates(app, template_packages)
     app.router.add_get("/healthz", healthz)

@@ -194,3 +194,31 @@ async def test_export_and_erase(client: TestClient, cast: Cast, db: Database) ->
     assert "Петрова" not in page
     async with db.session() as session:
         assert (await PRIVACY.export(session, cast.parent_5a.id))["posts"] == []
+
+
+async def test_file_names_lose_bidi_controls(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    """"Счёт\u202egnp.pdf" would show as "Счётfdp.png": the controls go on upload, and names
+    stored before are shown and offered for saving without them."""
+    from forum.models import Attachment
+    from tests.support.web import browser_multipart, ensure_csrf
+
+    await sign_in(client, "teacher5a")
+    body, content_type = browser_multipart(
+        {"csrf_token": await ensure_csrf(client), "title": "Счёт", "body": "Во вложении",
+         "audience": "classes", "class_ids": str(cast.school.classes["5А"].id)},
+        {"files": ("Сч\u2067ёт\u202egnp.pdf", b"%PDF-1.4\n")},
+    )
+    response = await client.post("/board/new", data=body, allow_redirects=False,
+                                 headers={"Content-Type": content_type})
+    assert response.status == 303, await response.text()
+    async with db.transaction() as session:
+        attachment = await session.scalar(select(Attachment))
+        assert attachment is not None and attachment.filename == "Счётgnp.pdf"
+        attachment.filename = "old\u202egnp.pdf"  # stored before names were cleaned
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "oldgnp.pdf" in page and "\u202e" not in page
+    served = await client.get(f"/board/files/{attachment.id}")
+    assert "%E2%80%AE" not in served.headers["Content-Disposition"]
+    assert "oldgnp.pdf" in served.headers["Content-Disposition"]

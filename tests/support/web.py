@@ -39,3 +39,21 @@ async def api(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:
     """A JSON API call from the signed-in browser session (CSRF header included)."""
     headers = {"X-CSRF-Token": await ensure_csrf(client), **kwargs.pop("headers", {})}
     return await client.request(method, path, headers=headers, **kwargs)
+
+
+def browser_multipart(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes]]
+) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends it: file names as raw UTF-8 (aiohttp's
+    client would percent-encode them). Returns the body and its Content-Type."""
+    boundary = "----hubtestboundary7MA4YWxkTrZu0gW"
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     .encode() + value.encode() + b"\r\n")
+    for name, (filename, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                     f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                     .encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"

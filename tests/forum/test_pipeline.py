@@ -222,3 +222,33 @@ async def test_file_names_lose_bidi_controls(
     served = await client.get(f"/board/files/{attachment.id}")
     assert "%E2%80%AE" not in served.headers["Content-Disposition"]
     assert "oldgnp.pdf" in served.headers["Content-Disposition"]
+
+
+async def test_live_channels_are_authorised_one_by_one(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    await sign_in(client, "parent5b")
+    assert (await client.get("/forum")).status == 200
+    async with db.session() as session:
+        class_5b = await session.scalar(select(Section.id).where(
+            Section.key == f"class:{cast.school.classes['5Б'].id}"))
+    response = await post_form(client, f"/forum/sections/{class_5b}/topics",
+                               {"title": "Только для 5Б", "body": "Родительское собрание"})
+    topic_5b = int(response.headers["Location"].rsplit("/", 1)[1])
+    school = cast.school.school_id
+
+    async def status(query: str) -> int:
+        response = await client.get(f"/live?{query}")
+        response.close()
+        return response.status
+
+    await sign_in(client, "parent5a")
+    assert await status(f"c=board:{school}") == 200
+    assert await status(f"c=topic:{topic_5b}") == 403
+    assert await status(f"c=board:{school}&c=queue:{school}") == 403
+    assert await status(f"c=board:{school + 1}") == 403
+    assert await status("c=secrets:1") == 400
+    await sign_in(client, "parent5b")
+    assert await status(f"c=topic:{topic_5b}&c=board:{school}") == 200
+    await sign_in(client, "moder")
+    assert await status(f"c=queue:{school}&c=topic:{topic_5b}") == 200

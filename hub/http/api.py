@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hub.http.body import read_body
+
 MAX_JSON_BODY = 1024 * 1024  # 1 MiB: a batch of 1,000 grades is well under this
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -48,11 +50,7 @@ def api_error(status: int, message: str, details: list[Any] | None = None) -> we
 async def read_json(request: web.Request, model: type[Model]) -> Model:
     """The request body as `model`: 413 when too large, 400 when not JSON, 422 when the
     fields are wrong (with every problem listed)."""
-    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise api_error(413, f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
-    raw = await request.content.read(MAX_JSON_BODY + 1)
-    if len(raw) > MAX_JSON_BODY:
-        raise api_error(413, f"Тело запроса больше {MAX_JSON_BODY // 1024} КиБ.")
+    raw = await read_body(request, MAX_JSON_BODY)
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import directory
 from hub.auth.access import Action, Principal, can, require
 from hub.http.api import ApiModel, add_endpoint, api_error, read_json
+from hub.http.body import read_body
 from hub.http.keys import DB, PRIVACY_SOURCES, SESSIONS
 from hub.http.session import current_principal
 from hub.importer import MAX_FILE_BYTES, ImportRejected, import_people
@@ -419,9 +420,7 @@ async def import_view(request: web.Request) -> web.Response:
     every problem by line."""
     principal = current_principal(request)
     require(principal, Action.IMPORT_PEOPLE)
-    if request.content_length is not None and request.content_length > MAX_FILE_BYTES:
-        raise api_error(413, f"Файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ.")
-    data = await request.content.read(MAX_FILE_BYTES + 1)
+    data = await read_body(request, MAX_FILE_BYTES)
     try:
         async with request.app[DB].transaction() as session:
             report = await import_people(

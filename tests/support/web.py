@@ -57,3 +57,30 @@ def browser_multipart(
                      .encode() + data + b"\r\n")
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+async def send_in_two_parts(
+    client: TestClient, method: str, path: str, body: bytes, headers: dict[str, str],
+    *, pause: float = 1.0,
+) -> tuple[int, bytes]:
+    """Send a request whose body arrives in two parts `pause` seconds apart, as over a slow
+    network; returns the status and the response body."""
+    import asyncio
+
+    host, port = client.server.host, client.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    cookies = "; ".join(f"{c.key}={c.value}" for c in client.session.cookie_jar)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}",
+             f"Content-Length: {len(body)}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if cookies:
+        lines.append(f"Cookie: {cookies}")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body[: len(body) // 2])
+    await writer.drain()
+    await asyncio.sleep(pause)
+    writer.write(body[len(body) // 2:])
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head, _, content = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), content

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from prometheus_client import Counter, Histogram
@@ -150,13 +153,17 @@ async def identity(request: web.Request, handler: Handler) -> web.StreamResponse
 
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Double-submit token: a random cookie that every unsafe browser request repeats in a
-    form field or header. Bearer-token requests carry no cookies and are exempt."""
-    token = request.cookies.get(CSRF_COOKIE) or ""
-    fresh = len(token) < 32
-    if fresh:
-        token = secrets.token_urlsafe(32)
-    request[CSRF_TOKEN] = token
+    """Every unsafe browser request repeats a token that only this site could have given
+    it, in a form field or the X-CSRF-Token header, and, when the browser says where it
+    comes from (Origin), comes from this site. Bearer-token requests carry no cookies and
+    are exempt."""
+    visitor = request.cookies.get(CSRF_COOKIE, "")
+    fresh = False
+    session_token = request.get(SESSION_TOKEN)
+    if session_token is None and not _looks_random(visitor):
+        visitor, fresh = secrets.token_urlsafe(32), True
+    expected = csrf_token_for(request.app[SETTINGS].secret, session_token, visitor)
+    request[CSRF_TOKEN] = expected
     if request.method in UNSAFE_METHODS and not request.get(BEARER):
         route_handler = getattr(request.match_info, "handler", None)
         if not getattr(route_handler, "csrf_exempt", False):
@@ -166,7 +173,11 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "multipart/form-data",
             ):
                 sent = str((await request.post()).get(CSRF_FIELD, ""))
-            if fresh or not hmac.compare_digest(sent.encode(), token.encode()):
+            if (
+                fresh
+                or not _same_origin(request)
+                or not hmac.compare_digest(sent.encode(errors="replace"), expected.encode())
+            ):
                 if is_api(request):
                     return json_error(403, "Запрос отклонён: нет CSRF-токена.")
                 raise web.HTTPForbidden(
@@ -174,8 +185,39 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
                 )
     response = await handler(request)
     if fresh:
-        set_cookie(request, response, CSRF_COOKIE, token)
+        set_cookie(request, response, CSRF_COOKIE, visitor)
     return response
+
+
+def csrf_token_for(secret: bytes, session_token: str | None, visitor: str) -> str:
+    """The token forms and scripts repeat: an HMAC of the session's token for a signed-in
+    person, so a cookie planted by another site (another port of the same host shares
+    cookies) is of no use without the session itself; before signing in, an HMAC of the
+    visitor's random cookie. Neither can be made without the installation's secret."""
+    purpose, value = (
+        (b"session", session_token) if session_token is not None else (b"visitor", visitor)
+    )
+    digest = hmac.new(secret, b"school-hub csrf\x00" + purpose + b"\x00" + value.encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _looks_random(cookie: str) -> bool:
+    return 32 <= len(cookie) <= 64 and cookie.isascii() and cookie.isprintable()
+
+
+def _same_origin(request: web.Request) -> bool:
+    """True unless the browser says the request comes from another origin. Browsers send
+    Origin with every cross-site POST; a request without it (a test client, an old
+    browser) relies on the token alone."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    here = {request.host, urlsplit(request.app[SETTINGS].public_url).netloc}
+    try:
+        return urlsplit(origin).netloc in here
+    except ValueError:
+        return False
 
 
 def set_cookie(

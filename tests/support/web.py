@@ -1,22 +1,41 @@
-"""Driving the hub over HTTP in tests like a browser does: CSRF cookie, forms, sign-in."""
+"""Driving the hub over HTTP in tests like a browser does: the page's CSRF token, forms,
+sign-in, bodies that arrive slowly."""
 
 from __future__ import annotations
 
+import re
+import weakref
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from tests.support.school import PASSWORD
 
+_TOKENS: weakref.WeakKeyDictionary[TestClient, tuple[tuple[str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def _cookies(client: TestClient) -> tuple[str, str]:
+    jar = client.session.cookie_jar.filter_cookies(client.make_url("/"))
+    return tuple(jar[name].value if name in jar else "" for name in ("hub_session", "hub_csrf"))  # type: ignore[return-value]
+
 
 def csrf_token(client: TestClient) -> str:
-    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/")).get("hub_csrf")
-    return cookie.value if cookie else ""
+    """The CSRF token a page last showed this client, while its cookies are the same."""
+    cookies, token = _TOKENS.get(client, (("", ""), ""))
+    return token if cookies == _cookies(client) else ""
 
 
 async def ensure_csrf(client: TestClient) -> str:
+    """The token as a page carries it (the token is bound to the session, so it is read
+    from a page, not from a cookie)."""
     if not csrf_token(client):
-        await client.get("/signin")
+        page = await (await client.get("/signin")).text()
+        found = _META.search(page)
+        assert found is not None, "no csrf-token on the page"
+        _TOKENS[client] = (_cookies(client), found.group(1))
     return csrf_token(client)
 
 

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from hub.auth.access import Principal
 from hub.auth.models import Account
 from hub.auth.sessions import SessionStore
+from hub.auth.throttle import SignInGuard
 from hub.broker import Broker
 from hub.config import Settings
 from hub.db import Database
@@ -33,6 +34,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 BROKER = web.AppKey("broker", Broker)  # type: ignore[type-abstract]
 SESSIONS = web.AppKey("sessions", SessionStore)  # type: ignore[type-abstract]
+SIGN_IN_GUARD = web.AppKey("sign_in_guard", SignInGuard)
 REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 NAV = web.AppKey("nav", list[NavItem])
 # Every package's personal data, for export and erasure (hub.compose.privacy_sources).

@@ -9,7 +9,8 @@ from hub import clock
 from hub.auth import accounts
 from hub.auth.access import Action, require
 from hub.auth.secrets import PasswordRejected
-from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
+from hub.auth.throttle import SignInThrottled
+from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS, SIGN_IN_GUARD
 from hub.http.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
 from hub.http.render import redirect, render
 from hub.http.session import signed_in
@@ -50,8 +51,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
     next_path = _local_path(str(form.get("next", "")))
     try:
         async with request.app[DB].transaction() as session:
-            account = await accounts.sign_in(session, login, password)
-    except accounts.SignInThrottled as exc:
+            account = await accounts.sign_in(session, request.app[SIGN_IN_GUARD], login,
+                                             password, address=request.remote or "")
+    except SignInThrottled as exc:
         wait = max(1, int((exc.retry_at - clock.now()).total_seconds() // 60) + 1)
         response = render(
             request,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub.errors import Invalid, TooLarge
+from hub.text import without_bidi_controls
 
 MAX_SIZE = 10 * 1024 * 1024
 MAX_FILES = 5
@@ -50,7 +51,7 @@ class Checked:
 
 def check(upload: Upload) -> Checked:
     """The upload's content type, or Invalid / TooLarge with the reason."""
-    name = Path(upload.filename.replace("\\", "/")).name.strip()[:255] or "файл"
+    name = shown_name(upload.filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in KINDS:
         raise Invalid(
@@ -65,6 +66,12 @@ def check(upload: Upload) -> Checked:
     if not upload.data.startswith(signatures):
         raise Invalid(f"Файл «{name}» не похож на .{extension}: содержимое другого типа.")
     return Checked(name, content_type, upload.data)
+
+
+def shown_name(filename: str) -> str:
+    """The file name as stored and shown: no folders, no bidi controls that disguise it."""
+    name = Path(without_bidi_controls(filename).replace("\\", "/")).name.strip()
+    return name[:255] or "файл"
 
 
 def folder(data_dir: Path) -> Path:

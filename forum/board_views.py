@@ -281,7 +281,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         raise NotFound("Файл не найден.")
     response = web.FileResponse(path, headers={
         "Content-Type": attachment.content_type,
-        "Content-Disposition": _disposition(attachment.filename),
+        "Content-Disposition": _disposition(attachment.shown_name),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
     })

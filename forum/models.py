@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub import clock
 from hub.db import Base, str_enum
+from hub.text import without_bidi_controls
 
 
 class Status(enum.StrEnum):
@@ -137,6 +138,12 @@ class Attachment(Base):
     # The file's name under <data_dir>/attachments (random, never the uploaded name).
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    @property
+    def shown_name(self) -> str:
+        """The name to show and to offer for saving; names stored before bidi controls
+        were stripped on upload may still carry them."""
+        return without_bidi_controls(self.filename)
 
 
 class Section(Base):

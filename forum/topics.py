@@ -269,8 +269,12 @@ async def post_entries(
     quoted_ids = {p.quote_of_id for p in posts if p.quote_of_id}
     quoted = {}
     if quoted_ids:
+        # Only quotes of posts this reader may see name their author: a reply may have
+        # quoted a post that was held or hidden afterwards.
         quoted = dict((await session.execute(
-            select(Post.id, Post.author_id).where(Post.id.in_(quoted_ids))
+            select(Post.id, Post.author_id).where(
+                Post.id.in_(quoted_ids), _visible_posts(principal)  # type: ignore[arg-type]
+            )
         )).all())
     names = await author_names(session, {p.author_id for p in posts} | set(quoted.values()))
     now = clock.now()
@@ -379,8 +383,12 @@ async def reply(
     if topic.status is not Status.PUBLISHED:
         raise Conflict("Тема ещё не опубликована: ответить можно после проверки модератором.")
     if quote_of_id is not None:
-        quoted = await session.get(Post, quote_of_id)
-        if quoted is None or quoted.topic_id != topic.id:
+        # Only a post the author can see: a quote shows its author's name to every reader.
+        quoted = await session.scalar(select(Post).where(
+            Post.id == quote_of_id, Post.topic_id == topic.id,
+            _visible_posts(principal),  # type: ignore[arg-type]
+        ))
+        if quoted is None:
             raise Invalid("Цитируемое сообщение не найдено в этой теме.")
     body = gate.check_body(body)
     passed = await gate.pass_gate(

@@ -26,6 +26,7 @@ import bots.models  # noqa: F401  (tables)
 import mail.mailbox
 from bots import privacy as bots_privacy
 from bots import web as bots_web
+from forum import following as forum_following
 from forum import notifications as forum_notifications
 from forum import privacy as forum_privacy
 from forum import targets as forum_targets
@@ -53,6 +54,7 @@ from mail import admin as mail_admin
 from mail import privacy as mail_privacy
 from mail import unsubscribe
 from mail.channel import SmtpChannel
+from moderation import following as moderation_following
 from moderation import privacy as moderation_privacy
 from moderation import screening, watched
 from moderation import web as moderation_web
@@ -135,7 +137,11 @@ def web_app(settings: Settings, *, db: Database | None = None) -> web.Applicatio
     app[PRIVACY_SOURCES] = privacy_sources()
     api.setup(app)  # first: the others describe their endpoints in its OpenAPI document
     account.setup(app)
-    live.setup(app)
+    live.setup(app, kinds={
+        "board": forum_following.may_follow_board,
+        "topic": forum_following.may_follow_topic,
+        "queue": moderation_following.may_follow_queue,
+    })
     admin.setup(app)
     admin_api.setup(app)
     journal_web.setup(app)

@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.models import Account, Invitation, LoginFailure, WebSession
+from hub.auth.models import Account, Invitation, SignInCounter, WebSession
+from hub.auth.throttle import LOGIN, counter_key
 from hub.notify.addresses import ContactAddress
 from hub.notify.preferences import ChannelPreference, DeliverySchedule
 from hub.school import (
@@ -175,7 +176,8 @@ async def erase_person(
     account = await session.scalar(select(Account).where(Account.person_id == person_id))
     account_id = account.id if account else None
     if account is not None:
-        await session.execute(delete(LoginFailure).where(LoginFailure.login == account.login))
+        await session.execute(delete(SignInCounter).where(
+            SignInCounter.key == counter_key(LOGIN.scope, account.login)))
         await session.execute(delete(WebSession).where(WebSession.account_id == account.id))
         await session.execute(delete(Invitation).where(Invitation.account_id == account.id))
         await session.delete(account)

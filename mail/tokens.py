@@ -1,20 +1,26 @@
-"""Signed one-click unsubscribe tokens: who (a person) and what (notification kinds).
+"""Signed one-click unsubscribe tokens: who (a person), what (notification kinds) and when
+the link was made.
 
 A token is `payload.signature`, both urlsafe base64 without padding; the signature is
 HMAC-SHA256 with the installation's secret over a purpose label and the payload, so a token
-cannot be altered or reused for another purpose. Tokens do not expire: an unsubscribe link
-in a year-old letter must still work, and all it can do is switch e-mails off.
+cannot be altered or reused for another purpose. Tokens do not expire by age: an
+unsubscribe link in a year-old letter must still work. But a link speaks for the choice the
+person had made when the letter was sent: once they change that preference (turn the kind
+back on), links made before the change no longer work (see mail.unsubscribe). Tokens made
+before the time was included carry none and count as made before any change.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from hub import clock
 from hub.config import Settings
 from hub.notify.channel import NotificationKind
 
@@ -30,6 +36,8 @@ class BadToken(ValueError):
 class Unsubscribe:
     person_id: int
     kinds: tuple[NotificationKind, ...]
+    # When the link was made; None for links made before tokens carried it.
+    issued_at: dt.datetime | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -47,16 +55,21 @@ def _signature(secret: bytes, payload: bytes) -> bytes:
     return hmac.new(secret, _PURPOSE + payload, hashlib.sha256).digest()
 
 
-def make_token(secret: bytes, person_id: int, kinds: tuple[NotificationKind, ...]) -> str:
+def make_token(
+    secret: bytes, person_id: int, kinds: tuple[NotificationKind, ...],
+    issued_at: dt.datetime | None = None,
+) -> str:
     if not kinds:
         raise ValueError("an unsubscribe token needs at least one kind")
     ordered = sorted({NotificationKind(k) for k in kinds})
-    payload = f"{person_id}:{','.join(k.value for k in ordered)}".encode("ascii")
+    issued = issued_at or clock.now()
+    milliseconds = int(issued.timestamp() * 1000)
+    payload = f"{person_id}:{','.join(k.value for k in ordered)}:{milliseconds}".encode("ascii")
     return f"{_b64(payload)}.{_b64(_signature(secret, payload))}"
 
 
 def read_token(secret: bytes, token: str) -> Unsubscribe:
-    """The token's person and kinds, or BadToken."""
+    """The token's person, kinds and time of making, or BadToken."""
     if token.count(".") != 1 or len(token) > 300:
         raise BadToken("malformed")
     payload_part, signature_part = token.split(".")
@@ -64,10 +77,14 @@ def read_token(secret: bytes, token: str) -> Unsubscribe:
     if not hmac.compare_digest(_signature(secret, payload), _unb64(signature_part)):
         raise BadToken("bad signature")
     try:
-        person_part, kinds_part = payload.decode("ascii").split(":")
+        person_part, kinds_part, *issued_part = payload.decode("ascii").split(":")
         kinds = tuple(NotificationKind(k) for k in kinds_part.split(","))
-        return Unsubscribe(person_id=int(person_part), kinds=kinds)
-    except ValueError as exc:  # signed by us, so this means a format change
+        issued_at = (
+            dt.datetime.fromtimestamp(int(issued_part[0]) / 1000, dt.UTC)
+            if issued_part else None
+        )
+        return Unsubscribe(person_id=int(person_part), kinds=kinds, issued_at=issued_at)
+    except (ValueError, IndexError, OverflowError) as exc:  # signed by us: a format change
         raise BadToken("unreadable payload") from exc
 
 

@@ -1,5 +1,5 @@
-"""Accounts: issuing them (invitation or initial password), signing in with throttling,
-accepting invitations, changing passwords."""
+"""Accounts: issuing them (invitation or initial password), signing in with throttling
+(hub.auth.throttle), accepting invitations, changing passwords."""
 
 from __future__ import annotations
 
@@ -7,37 +7,30 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
-from hub.auth.models import Account, Invitation, LoginFailure
+from hub.auth.models import Account, Invitation
 from hub.auth.secrets import (
-    burn_password_check,
     check_new_password,
+    check_password,
     hash_password,
     initial_password,
     new_token,
     token_hash,
     verify_password,
 )
+from hub.auth.throttle import SignInGuard
 from hub.errors import Invalid
 from hub.school import Person
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
-THROTTLE_LIMIT = 5
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
 class AccountError(Invalid):
     """A request about an account that cannot be done; the message is for a person."""
-
-
-class SignInThrottled(Exception):
-    def __init__(self, retry_at: dt.datetime) -> None:
-        super().__init__(retry_at)
-        self.retry_at = retry_at
 
 
 @dataclass(frozen=True)
@@ -121,38 +114,24 @@ async def accept_invitation(session: AsyncSession, token: str, password: str) ->
     return account
 
 
-async def sign_in(session: AsyncSession, login: str, password: str) -> Account | None:
-    """The account if login and password match, else None (the failure is recorded: commit
-    the session either way). Raises SignInThrottled while guessing is throttled."""
+async def sign_in(
+    session: AsyncSession, guard: SignInGuard, login: str, password: str, *, address: str
+) -> Account | None:
+    """The account if login and password match, else None. Raises
+    hub.auth.throttle.SignInThrottled, before any password is checked, when this try from
+    `address` is one too many."""
     login = normalise_login(login)[:64]
-    await _refuse_if_throttled(session, login)
+    await guard.admit(login, address)
     account = await session.scalar(select(Account).where(Account.login == login))
-    if account is None:
-        burn_password_check(password)
-    if account is None or not account.is_active or not verify_password(
-        account.password_hash, password
-    ):
-        session.add(LoginFailure(login=login, at=clock.now()))
-        await session.flush()
+    stored = account.password_hash if account is not None and account.is_active else None
+    # One hash verification on every path, so the time taken tells nothing about the login.
+    matches = check_password(stored, password)
+    if account is None or not matches:
         return None
-    await session.execute(delete(LoginFailure).where(LoginFailure.login == login))
+    await guard.succeeded(login, address)
     account.last_login_at = clock.now()
     await session.flush()
     return account
-
-
-async def _refuse_if_throttled(session: AsyncSession, login: str) -> None:
-    since = clock.now() - THROTTLE_WINDOW
-    count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.login == login, LoginFailure.at > since
-            )
-        )
-    ).one()
-    if count >= THROTTLE_LIMIT:
-        # The window slides: once the oldest failure in it ages out, a try is allowed again.
-        raise SignInThrottled(oldest.replace(tzinfo=dt.UTC) + THROTTLE_WINDOW)
 
 
 async def change_password(

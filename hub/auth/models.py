@@ -1,4 +1,4 @@
-"""Tables of accounts and access: accounts, invitations, web sessions, sign-in failures,
+"""Tables of accounts and access: accounts, invitations, web sessions, sign-in counters,
 API tokens."""
 
 from __future__ import annotations
@@ -61,12 +61,15 @@ class WebSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
-class LoginFailure(Base):
-    __tablename__ = "login_failures"
+class SignInCounter(Base):
+    """Sign-in tries within a window, under a hash of what they count (a login, an
+    address, or both: hub.auth.throttle)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    __tablename__ = "sign_in_counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int]
+    window_ends: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class ApiToken(Base):

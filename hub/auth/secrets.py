@@ -47,8 +47,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-# Verifying against a throwaway hash when the login is unknown keeps the timing the same
-# either way. Made on first use: hashing costs a third of a second.
+# Verifying against a throwaway hash when there is no hash to check keeps the timing the
+# same either way. Made on first use: hashing costs a third of a second.
 _dummy_hash: str | None = None
 
 
@@ -57,6 +57,16 @@ def burn_password_check(password: str) -> None:
     if _dummy_hash is None:
         _dummy_hash = _hasher.hash(secrets.token_hex(16))
     verify_password(_dummy_hash, password)
+
+
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches, after exactly one argon2 verification whatever the case
+    (no account, no password set yet, a deactivated account): an answer that came back
+    early would tell which logins exist and in what state."""
+    if not password_hash:
+        burn_password_check(password)
+        return False
+    return verify_password(password_hash, password)
 
 
 def check_new_password(password: str, login: str) -> None:

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from hub.auth.access import Principal
 from hub.auth.models import Account
 from hub.auth.sessions import SessionStore
+from hub.auth.throttle import SignInGuard
 from hub.broker import Broker
 from hub.config import Settings
 from hub.db import Database
@@ -35,6 +36,7 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DB: web.AppKey[Database] = web.AppKey("db")
 BROKER: web.AppKey[Broker] = web.AppKey("broker")
 SESSIONS: web.AppKey[SessionStore] = web.AppKey("sessions")
+SIGN_IN_GUARD: web.AppKey[SignInGuard] = web.AppKey("sign_in_guard")
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 NAV: web.AppKey[list[NavItem]] = web.AppKey("nav")
 # Every package's personal data, for export and erasure (hub.compose.privacy_sources).

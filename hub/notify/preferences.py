@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub import clock
 from hub.db import Base, str_enum
 from hub.notify.channel import ChannelName, NotificationKind
 
@@ -55,6 +56,9 @@ class ChannelPreference(Base):
         str_enum(ChannelName, "channel_name"), primary_key=True
     )
     mode: Mapped[Mode] = mapped_column(str_enum(Mode, "notification_mode"))
+    # When the mode last changed (None: before this was recorded). An unsubscribe link
+    # made before a change speaks for a choice the person has since revised.
+    changed_at: Mapped[dt.datetime | None]
 
 
 class DeliverySchedule(Base):
@@ -137,10 +141,28 @@ async def set_mode(
 ) -> None:
     row = await session.get(ChannelPreference, (person_id, kind, channel))
     if row is None:
-        session.add(ChannelPreference(person_id=person_id, kind=kind, channel=channel, mode=mode))
-    else:
+        session.add(ChannelPreference(person_id=person_id, kind=kind, channel=channel, mode=mode,
+                                      changed_at=clock.now()))
+    elif row.mode is not mode:
         row.mode = mode
+        row.changed_at = clock.now()
     await session.flush()
+
+
+async def changed_since(
+    session: AsyncSession, person_id: int, kinds: tuple[NotificationKind, ...],
+    channel: ChannelName, since: dt.datetime | None,
+) -> dict[NotificationKind, Mode]:
+    """The kinds whose mode on `channel` the person changed after `since` (None: at any
+    recorded time), with the mode they chose."""
+    changed = ChannelPreference.changed_at.is_not(None)
+    if since is not None:
+        changed = ChannelPreference.changed_at > since
+    rows = await session.scalars(select(ChannelPreference).where(
+        ChannelPreference.person_id == person_id, ChannelPreference.kind.in_(kinds),
+        ChannelPreference.channel == channel, changed,
+    ))
+    return {row.kind: row.mode for row in rows}
 
 
 async def set_schedule(

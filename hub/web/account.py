@@ -9,8 +9,9 @@ from hub import clock
 from hub.auth import accounts
 from hub.auth.access import Action, require
 from hub.auth.secrets import PasswordRejected
+from hub.auth.throttle import SignInThrottled
 from hub.errors import UserError
-from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS
+from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS, SIGN_IN_GUARD
 from hub.http.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
 from hub.http.render import redirect, render
 from hub.http.session import signed_in
@@ -37,8 +38,13 @@ async def signin_form(request: web.Request) -> web.Response:
 
 
 def _local_path(path: str) -> str:
-    """Where to go after signing in: only a path on this site."""
-    if path.startswith("/") and not path.startswith(("//", "/\\")):
+    """Where to go after signing in: only a path on this site, and one that can go in a
+    Location header (no control characters, no spaces)."""
+    if (
+        path.startswith("/")
+        and not path.startswith(("//", "/\\"))
+        and all(c.isprintable() and not c.isspace() for c in path)
+    ):
         return path
     return "/profile"
 
@@ -51,8 +57,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
     next_path = _local_path(str(form.get("next", "")))
     try:
         async with request.app[DB].transaction() as session:
-            account = await accounts.sign_in(session, login, password)
-    except accounts.SignInThrottled as exc:
+            account = await accounts.sign_in(session, request.app[SIGN_IN_GUARD], login,
+                                             password, address=request.remote or "")
+    except SignInThrottled as exc:
         wait = max(1, int((exc.retry_at - clock.now()).total_seconds() // 60) + 1)
         response = render(
             request,

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import directory
 from hub.auth.access import Action, Principal, can, require
-from hub.errors import Conflict, Invalid, NotFound, TooLarge
+from hub.errors import Conflict, Invalid, NotFound
 from hub.http.api import ApiModel, add_endpoint, read_json
+from hub.http.body import read_body
 from hub.http.keys import DB, PRIVACY_SOURCES, SESSIONS
 from hub.http.session import current_principal
 from hub.importer import MAX_FILE_BYTES, import_people
@@ -403,9 +404,7 @@ async def import_view(request: web.Request) -> web.Response:
     every problem by line."""
     principal = current_principal(request)
     require(principal, Action.IMPORT_PEOPLE)
-    if request.content_length is not None and request.content_length > MAX_FILE_BYTES:
-        raise TooLarge(f"Файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ.")
-    data = await request.content.read(MAX_FILE_BYTES + 1)
+    data = await read_body(request, MAX_FILE_BYTES)
     async with request.app[DB].transaction() as session:
         report = await import_people(
             session, principal.school_id, data,

@@ -11,11 +11,12 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
+from hub.auth.throttle import DatabaseCounter, RedisCounter, SignInGuard
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
-from hub.http import middlewares
-from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
+from hub.http import headers, inputs, middlewares
+from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS, SIGN_IN_GUARD
 from hub.http.render import setup_templates
 
 STATIC = Path(__file__).parent / "static"
@@ -31,8 +32,8 @@ def create_app(
         client_max_size=MAX_BODY,
         middlewares=[
             middlewares.errors,
-            middlewares.security_headers,
             middlewares.metrics,
+            inputs.inputs,
             middlewares.identity,
             middlewares.csrf,
         ],
@@ -40,6 +41,7 @@ def create_app(
     app[SETTINGS] = settings
     app[DB] = db
     app[NAV] = []
+    headers.setup(app)
     app.cleanup_ctx.append(_services)
     setup_templates(app, template_packages)
     app.router.add_get("/healthz", healthz)
@@ -56,6 +58,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     previous = get_broker()
     set_broker(app[BROKER])
     app[SESSIONS] = RedisSessionStore(redis) if redis else DatabaseSessionStore(app[DB])
+    app[SIGN_IN_GUARD] = SignInGuard(RedisCounter(redis) if redis else DatabaseCounter(app[DB]))
     yield
     if get_broker() is app[BROKER]:
         set_broker(previous)  # what the process had before this app, not a closed broker

@@ -366,3 +366,36 @@ async def test_sqlite_search_table_is_made_when_missing(
                         body="Регистрация на олимпиаду по математике")
         page = await (await client.get("/forum/search?q=олимпиада")).text()
         assert "Регистрация на олимпиаду" in page
+
+
+async def test_a_quote_never_shows_what_the_reader_cannot_see(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    await sign_in(client, "teacher5a")
+    await open_forum(client)
+    topic = await new_topic(client, await section_id(db, await class_key(cast, "5А")))
+    await sign_in(client, "parent5a")
+    assert (await reply(client, topic, "Учитель у вас тупой")).status == 303  # type: ignore[attr-defined]
+    async with db.session() as session:
+        held = await session.scalar(select(Post).where(Post.status == Status.HELD))
+    assert held is not None
+
+    # Quoting a held post by its id is refused, and nothing is written.
+    await sign_in(client, "student5a")
+    refused = await reply(client, topic, "Согласен", quote_of=str(held.id))
+    assert refused.status == 422  # type: ignore[attr-defined]
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Post).where(
+            Post.quote_of_id == held.id)) == 0
+
+    # A reply that quoted a post before it was hidden names no author to other readers.
+    assert (await reply(client, topic, "Ответ на всё сразу")).status == 303  # type: ignore[attr-defined]
+    async with db.transaction() as session:
+        await session.execute(update(Post).where(Post.body_source == "Ответ на всё сразу")
+                              .values(quote_of_id=held.id))
+    page = await (await client.get(f"/forum/topics/{topic}")).text()
+    assert "Ответ на всё сразу" in page
+    assert "Ответ на сообщение" not in page and "Петрова" not in page
+    await sign_in(client, "moder")
+    page = await (await client.get(f"/forum/topics/{topic}")).text()
+    assert "Ответ на сообщение: Мария Петрова" in page

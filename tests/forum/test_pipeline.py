@@ -194,3 +194,61 @@ async def test_export_and_erase(client: TestClient, cast: Cast, db: Database) ->
     assert "Петрова" not in page
     async with db.session() as session:
         assert (await PRIVACY.export(session, cast.parent_5a.id))["posts"] == []
+
+
+async def test_file_names_lose_bidi_controls(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    """"Счёт\u202egnp.pdf" would show as "Счётfdp.png": the controls go on upload, and names
+    stored before are shown and offered for saving without them."""
+    from forum.models import Attachment
+    from tests.support.web import browser_multipart, ensure_csrf
+
+    await sign_in(client, "teacher5a")
+    body, content_type = browser_multipart(
+        {"csrf_token": await ensure_csrf(client), "title": "Счёт", "body": "Во вложении",
+         "audience": "classes", "class_ids": str(cast.school.classes["5А"].id)},
+        {"files": ("Сч\u2067ёт\u202egnp.pdf", b"%PDF-1.4\n")},
+    )
+    response = await client.post("/board/new", data=body, allow_redirects=False,
+                                 headers={"Content-Type": content_type})
+    assert response.status == 303, await response.text()
+    async with db.transaction() as session:
+        attachment = await session.scalar(select(Attachment))
+        assert attachment is not None and attachment.filename == "Счётgnp.pdf"
+        attachment.filename = "old\u202egnp.pdf"  # stored before names were cleaned
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "oldgnp.pdf" in page and "\u202e" not in page
+    served = await client.get(f"/board/files/{attachment.id}")
+    assert "%E2%80%AE" not in served.headers["Content-Disposition"]
+    assert "oldgnp.pdf" in served.headers["Content-Disposition"]
+
+
+async def test_live_channels_are_authorised_one_by_one(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    await sign_in(client, "parent5b")
+    assert (await client.get("/forum")).status == 200
+    async with db.session() as session:
+        class_5b = await session.scalar(select(Section.id).where(
+            Section.key == f"class:{cast.school.classes['5Б'].id}"))
+    response = await post_form(client, f"/forum/sections/{class_5b}/topics",
+                               {"title": "Только для 5Б", "body": "Родительское собрание"})
+    topic_5b = int(response.headers["Location"].rsplit("/", 1)[1])
+    school = cast.school.school_id
+
+    async def status(query: str) -> int:
+        response = await client.get(f"/live?{query}")
+        response.close()
+        return response.status
+
+    await sign_in(client, "parent5a")
+    assert await status(f"c=board:{school}") == 200
+    assert await status(f"c=topic:{topic_5b}") == 403
+    assert await status(f"c=board:{school}&c=queue:{school}") == 403
+    assert await status(f"c=board:{school + 1}") == 403
+    assert await status("c=secrets:1") == 400
+    await sign_in(client, "parent5b")
+    assert await status(f"c=topic:{topic_5b}&c=board:{school}") == 200
+    await sign_in(client, "moder")
+    assert await status(f"c=queue:{school}&c=topic:{topic_5b}") == 200

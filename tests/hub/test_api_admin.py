@@ -13,7 +13,7 @@ from hub.auth.tokens import issue_token
 from hub.db import Database
 from hub.school import Consent, Guardianship, Person, Role, SchoolClass
 from tests.support.school import SchoolBuilder
-from tests.support.web import api, sign_in
+from tests.support.web import api, send_in_two_parts, sign_in
 
 
 async def _token(db: Database, school_id: int, *scopes: TokenScope) -> dict[str, str]:
@@ -216,3 +216,32 @@ async def test_csv_import_over_the_api_is_all_or_nothing(
     assert response.status == 200
     body = await response.json()
     assert body["created"] == 2 and body["classes_created"] == ["5А", "5Б"]
+
+
+async def test_bodies_arriving_in_two_parts_are_read_whole(
+    client: TestClient, school: SchoolBuilder, db: Database
+) -> None:
+    headers = await _token(db, school.school_id)
+    rows = [f"S-{n:03d};Ученик{n};Имя;;student;5А;;;;" for n in range(20)]
+    csv_body = ("external_id;last_name;first_name;middle_name;roles;class;subject;email;"
+                "phone;guardian_of\n" + "\n".join(rows) + "\n").encode()
+    status, answer = await send_in_two_parts(
+        client, "POST", "/api/v1/people/import", csv_body,
+        {**headers, "Content-Type": "text/csv"})
+    assert status == 200, answer
+    assert json.loads(answer)["created"] == 20
+
+    person = json.dumps({"last_name": "Долгий", "first_name": "Запрос", "roles": ["student"],
+                         "external_id": "X" * 60, "class_name": "5А"}).encode()
+    status, answer = await send_in_two_parts(
+        client, "POST", "/api/v1/people", person,
+        {**headers, "Content-Type": "application/json"})
+    assert status == 201, answer
+
+    too_big = b'{"last_name": "' + b"x" * (1024 * 1024) + b'"}'
+    status, answer = await send_in_two_parts(
+        client, "POST", "/api/v1/people", too_big,
+        {**headers, "Content-Type": "application/json"}, pause=0.2)
+    assert status == 413, answer
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Person)) == 21

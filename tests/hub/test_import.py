@@ -21,7 +21,13 @@ from hub.school import (
     TeachingAssignment,
 )
 from tests.support.school import SchoolBuilder
-from tests.support.web import csrf_token, sign_in
+from tests.support.web import (
+    browser_multipart,
+    csrf_token,
+    ensure_csrf,
+    send_in_two_parts,
+    sign_in,
+)
 
 HEADER = "external_id;last_name;first_name;middle_name;roles;class;subject;email;phone;guardian_of"
 GOOD = "\n".join([
@@ -180,6 +186,20 @@ async def test_upload_form_reports_errors_and_imports_good_file(
     response = await client.post("/admin/import", data=form(GOOD))
     assert response.status == 200
     assert "добавлено 4" in await response.text()
+    assert await _count(db, Person) == 5
+
+
+async def test_upload_arriving_in_two_parts_imports_every_row(
+    client: TestClient, school: SchoolBuilder, db: Database
+) -> None:
+    await school.person(Role.HR, login="kadry")
+    await sign_in(client, "kadry")
+    body, content_type = browser_multipart(
+        {"csrf_token": await ensure_csrf(client)}, {"file": ("people.csv", GOOD.encode())})
+    status, page = await send_in_two_parts(client, "POST", "/admin/import", body,
+                                           {"Content-Type": content_type})
+    assert status == 200, page.decode()
+    assert "добавлено 4" in page.decode()
     assert await _count(db, Person) == 5
 
 

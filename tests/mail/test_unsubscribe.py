@@ -3,6 +3,7 @@ use it: without signing in, only by POST, only with a token the hub signed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 from email import policy
 from urllib.parse import urlsplit
@@ -10,10 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.clock import SetClock
 from hub.config import Settings
 from hub.db import Database
 from hub.notify.channel import ChannelName, NotificationKind
-from hub.notify.preferences import Mode, preferences_for
+from hub.notify.preferences import Mode, preferences_for, set_mode
 from hub.school import Person, Role
 from mail.render import render_message, wire_bytes
 from mail.tokens import make_token
@@ -119,3 +121,27 @@ async def test_token_of_a_person_who_no_longer_exists(
 ) -> None:
     response = await client.post(path_for(settings, 999_999, GRADES))
     assert response.status == 400
+
+
+async def test_an_old_link_stops_working_once_the_kind_is_turned_back_on(
+    client: TestClient, settings: Settings, db: Database, parent: Person, clock: SetClock
+) -> None:
+    old_link = path_for(settings, parent.id, GRADES)
+    clock.advance(dt.timedelta(minutes=1))
+    assert (await client.post(old_link)).status == 200
+    assert (await client.post(old_link)).status == 200  # clicked twice: still unsubscribed
+    assert (await modes(db, parent))[(GRADES, EMAIL)] is Mode.OFF
+
+    clock.advance(dt.timedelta(days=1))
+    async with db.transaction() as session:  # the parent turns grades back on
+        await set_mode(session, parent.id, GRADES, EMAIL, Mode.INSTANT)
+    clock.advance(dt.timedelta(minutes=1))
+    for method in ("GET", "POST"):
+        response = await client.request(method, old_link)
+        assert response.status == 400, method
+        assert "Ссылка недействительна" in await response.text()
+    assert (await modes(db, parent))[(GRADES, EMAIL)] is Mode.INSTANT
+
+    # A letter sent after the change carries a link that works.
+    assert (await client.post(path_for(settings, parent.id, GRADES))).status == 200
+    assert (await modes(db, parent))[(GRADES, EMAIL)] is Mode.OFF

@@ -34,7 +34,6 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-
 async def read_json(request: web.Request, model: type[Model]) -> Model:
     """The request body as `model`: 413 when too large, 400 when not JSON, 422 when the
     fields are wrong (with every problem listed)."""

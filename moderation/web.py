@@ -46,7 +46,9 @@ def setup(app: web.Application) -> None:
 
 
 async def _pending_badge(request: web.Request) -> int:
-    principal: Principal = request[PRINCIPAL]  # type: ignore[assignment]
+    principal = request[PRINCIPAL]
+    if principal is None:
+        return 0
     async with request.app[DB].session() as session:
         return await queue.pending_count(session, principal.school_id)
 

@@ -116,7 +116,7 @@ def add_endpoint(
 ) -> None:
     """Add an /api/v1 route and describe it in the OpenAPI document."""
     app.router.add_route(method, path, handler)
-    app.setdefault(API_ENDPOINTS, [])  # type: ignore[arg-type]
+    app.setdefault(API_ENDPOINTS, [])
     app[API_ENDPOINTS].append(
         EndpointDoc(method.lower(), path, summary, request, response, status, [tag])
     )

@@ -43,8 +43,8 @@ NAV: web.AppKey[list[NavItem]] = web.AppKey("nav")
 PRIVACY_SOURCES: web.AppKey[Sequence[PersonalDataSource]] = web.AppKey("privacy_sources")
 
 # Request keys (request[...]): set by the middlewares in hub.http.middlewares.
-PRINCIPAL = web.RequestKey("principal", Principal | None)  # type: ignore[arg-type]
-ACCOUNT = web.RequestKey("account", Account | None)  # type: ignore[arg-type]
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
+ACCOUNT: web.RequestKey[Account | None] = web.RequestKey("account")
 SESSION_TOKEN = web.RequestKey("session_token", str)
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
 BEARER = web.RequestKey("bearer", bool)

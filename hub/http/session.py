@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
 from urllib.parse import quote
 
 from aiohttp import web
@@ -28,7 +29,7 @@ def signed_in(request: web.Request) -> tuple[Principal, Account]:
     return principal, account
 
 
-def _unauthenticated(request: web.Request) -> None:
+def _unauthenticated(request: web.Request) -> NoReturn:
     if is_api(request):
         raise web.HTTPUnauthorized(
             text=json_error(401, "Требуется вход или API-токен.").text,

@@ -49,7 +49,7 @@ async def delivery_log(
     return [LogRow(d, p.full_name, titles.get(d.id, "")) for d, p in rows], total
 
 
-def _filtered(query: Select, school_id: int, f: LogFilter) -> Select:  # type: ignore[type-arg]
+def _filtered(query: Select, school_id: int, f: LogFilter) -> Select:
     query = query.join(Person, Person.id == Delivery.person_id).where(
         Delivery.school_id == school_id
     )

@@ -8,7 +8,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import ForeignKey, select
+from sqlalchemy import ColumnElement, ForeignKey, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -155,7 +155,7 @@ async def changed_since(
 ) -> dict[NotificationKind, Mode]:
     """The kinds whose mode on `channel` the person changed after `since` (None: at any
     recorded time), with the mode they chose."""
-    changed = ChannelPreference.changed_at.is_not(None)
+    changed: ColumnElement[bool] = ChannelPreference.changed_at.is_not(None)
     if since is not None:
         changed = ChannelPreference.changed_at > since
     rows = await session.scalars(select(ChannelPreference).where(

@@ -134,10 +134,10 @@ async def settings_save(request: web.Request) -> web.Response:
         for kind in NotificationKind:
             for channel in SENT_CHANNELS:
                 raw = form.get(f"mode:{kind.value}:{channel.value}")
-                if raw is None:
+                if not isinstance(raw, str):
                     continue
                 try:
-                    wanted[(kind, channel)] = Mode(str(raw))
+                    wanted[(kind, channel)] = Mode(raw)
                 except ValueError:
                     raise ValueError(f"неизвестный режим «{raw}»") from None
         quiet = None

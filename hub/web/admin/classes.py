@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from hub import directory
-from hub.auth.access import EVERYWHERE, Action, can, classes_for, require
+from hub.auth.access import Action, Everywhere, can, classes_for, require
 from hub.errors import UserError
 from hub.http.keys import DB
 from hub.http.render import render
@@ -24,7 +24,8 @@ async def class_list(request: web.Request) -> web.Response:
     scope = classes_for(principal, Action.VIEW_CLASS)
     async with request.app[DB].session() as session:
         summaries = await directory.class_summaries(
-            session, principal.school_id, None if scope is EVERYWHERE else scope
+            session, principal.school_id,
+            None if isinstance(scope, Everywhere) else scope,
         )
     return render(request, "admin/classes.html", {
         "summaries": summaries, "error": None, "name": "",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +31,7 @@ def form_int(form: MultiDictProxy[str | bytes | web.FileField], name: str) -> in
     return int(value)
 
 
-def form_text(form: MultiDictProxy[str | bytes | web.FileField], name: str) -> str:
+def form_text(form: MultiDictProxy[Any], name: str) -> str:
     value = form.get(name, "")
     return value.strip() if isinstance(value, str) else ""
 

@@ -105,30 +105,30 @@ async def person_create(request: web.Request) -> web.StreamResponse:
     principal, _ = signed_in(request)
     require(principal, Action.MANAGE_PEOPLE)
     form = await request.post()
-    values = {name: form_text(form, name) for name in (
+    fields = {name: form_text(form, name) for name in (
         "last_name", "first_name", "middle_name", "email", "phone", "external_id")}
     chosen = [str(r) for r in form.getall("roles", [])]
-    values["roles"] = chosen
+    values = {**fields, "roles": chosen}  # what the form shows again on a refusal
     try:
         roles = {Role(r) for r in chosen}
     except ValueError:
         return _new_form(request, principal, values, "Неизвестная роль.", 422)
     if roles & directory.PRIVILEGED_ROLES:
         require(principal, Action.MANAGE_ROLES)
-    if not values["last_name"] or not values["first_name"]:
+    if not fields["last_name"] or not fields["first_name"]:
         return _new_form(request, principal, values, "Укажите фамилию и имя.", 422)
     try:
         async with request.app[DB].transaction() as session:
-            directory.check_contacts(values["email"] or None, values["phone"] or None)
-            if values["external_id"] and await directory.external_id_taken(
-                session, principal.school_id, values["external_id"]
+            directory.check_contacts(fields["email"] or None, fields["phone"] or None)
+            if fields["external_id"] and await directory.external_id_taken(
+                session, principal.school_id, fields["external_id"]
             ):
-                raise SchoolError(f"внешний код «{values['external_id']}» уже занят")
+                raise SchoolError(f"внешний код «{fields['external_id']}» уже занят")
             person = await create_person(
-                session, principal.school_id, last_name=values["last_name"],
-                first_name=values["first_name"], middle_name=values["middle_name"],
-                email=values["email"], phone=values["phone"],
-                external_id=values["external_id"], roles=roles,
+                session, principal.school_id, last_name=fields["last_name"],
+                first_name=fields["first_name"], middle_name=fields["middle_name"],
+                email=fields["email"], phone=fields["phone"],
+                external_id=fields["external_id"], roles=roles,
             )
     except UserError as exc:
         return _new_form(request, principal, values, _sentence(exc), exc.status)

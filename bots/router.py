@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
@@ -20,6 +22,8 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    TelegramObject,
+    Update,
 )
 
 from bots import texts
@@ -62,7 +66,7 @@ def build_dispatcher(
     every instance that shares it."""
     dp = Dispatcher(db=db, settings=settings)
     if gate is not None:
-        dp.update.outer_middleware(_once(gate))
+        dp.update.outer_middleware(HandledOnce(gate))
     dp.include_router(create_router())
     return dp
 
@@ -85,18 +89,30 @@ def create_router() -> Router:
     return router
 
 
-def _once(gate: UpdateGate):  # type: ignore[no-untyped-def]
-    async def middleware(handler, update, data):  # type: ignore[no-untyped-def]
-        if not await gate.claim(update.update_id):
-            log.info("telegram update %s already taken by another instance", update.update_id)
+class HandledOnce(BaseMiddleware):
+    """Each update is handled by one instance only: the gate (a database row, or Redis SET
+    NX) is claimed before the handlers run, and given back when they fail, so that
+    Telegram's redelivery is handled."""
+
+    def __init__(self, gate: UpdateGate) -> None:
+        self.gate = gate
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        if not await self.gate.claim(event.update_id):
+            log.info("telegram update %s already taken by another instance", event.update_id)
             return None
         try:
-            return await handler(update, data)
+            return await handler(event, data)
         except Exception:
-            await gate.release(update.update_id)  # so that Telegram's redelivery is handled
+            await self.gate.release(event.update_id)
             raise
-
-    return middleware
 
 
 async def setup_bot_menu(bot: Bot) -> None:

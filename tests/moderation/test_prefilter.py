@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from moderation import lexicon
-from moderation.reading import _may_match
 from moderation.normalize import collapse_all
 from moderation.prefilter import RootFilter, expand
+from moderation.reading import _may_match
 
 HERE = Path(__file__).parent
 SHARED = Path(os.environ.get("HUB_SHARED_DATA", HERE.parents[2] / "shared" / "data"))

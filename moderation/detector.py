@@ -24,6 +24,7 @@ from .reading import (
     _CYRILLIC_RE,
     _MASK_SEP_RE,
     _PI_RE,
+    _PLAIN_CYR_RE,
     _PLAIN_LINES_RE,
     _PLAIN_RE,
     _RUN3_RE,
@@ -209,7 +210,7 @@ class Detector:
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
         self._frequent: dict[str, _TokenInfo] = {}
-        self._frequent = table_for(self.model, self._analyze_known)
+        self._frequent = table_for(self.model, self._analyze_known, self._capitalised_info)
 
     def rebuild(
         self,
@@ -281,6 +282,19 @@ class Detector:
         if info.code == "f" and not any(map(_may_match, info.words)):
             return info._replace(code="w")
         return info
+
+    @staticmethod
+    def _capitalised_info(raw: str, info: _TokenInfo) -> _TokenInfo | None:
+        """A clean plain word's analysis turned into its capitalised form's (a capitalised
+        clean word, mostly a name, gives the model nothing unless it is ты/вы...); None
+        where the capitalised form has to be analysed itself."""
+        word = info.words[0] if len(info.words) == 1 else ""
+        if info.hit is not None or info.model_words != info.words or not word \
+                or _PLAIN_CYR_RE.fullmatch(raw.lower()) is None:
+            return None
+        if word in lexicon.ADDRESS_WORDS:
+            return info
+        return info._replace(model_words=(), weight=0.0, count=0)
 
     def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
         """The analysis of a token whose words no lexicon rule can match."""

@@ -35,9 +35,11 @@ def frequent_words(path: Path = FREQUENT_PATH) -> tuple[str, ...]:
     return _words
 
 
-def table_for(model: object, analyze: Callable[[str], T]) -> dict[str, T]:
+def table_for(model: object, analyze: Callable[[str], T],
+              capitalise: Callable[[str, T], T | None] | None = None) -> dict[str, T]:
     """The analysed frequent forms for this model (built on first use, then shared by every
-    detector of the process that uses the same model)."""
+    detector of the process that uses the same model). ``capitalise`` derives the
+    capitalised form's analysis from the lower-case one where it can (None: analyse it)."""
     key = id(model)
     got = _tables.get(key)
     if got is not None and got[0] is model:
@@ -48,8 +50,11 @@ def table_for(model: object, analyze: Callable[[str], T]) -> dict[str, T]:
             return got[1]
         table: dict[str, T] = {}
         for w in frequent_words():
-            for form in (w, w[:1].upper() + w[1:]):
-                table[form] = analyze(form)
+            info = table[w] = analyze(w)
+            cap = w[:1].upper() + w[1:]
+            if cap != w:
+                derived = capitalise(cap, info) if capitalise is not None else None
+                table[cap] = derived if derived is not None else analyze(cap)
         _tables[key] = (model, table)
         return table
 

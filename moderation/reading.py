@@ -22,24 +22,20 @@ from .prefilter import RootFilter
 
 @dataclass(frozen=True, slots=True)
 class _Hit:
+    """A lexicon rule a token breaks, and the form it was read in."""
+
     rule: Rule
     form: str
     masked: bool  # read through masking symbols (ambiguous: never refused)
+
+
 _ROOTS = RootFilter(lexicon.ROOTS)
 _candidate = _ROOTS.candidate
-
-
 # A token the fast path may take: plain lower-case Cyrillic letters (or plain digits), no
 # run of three equal letters (those need the collapsing of the full normalisation).
 _PLAIN_RE = re.compile(r"[а-яё]+|[0-9]+")
-
-
 _RUN3_RE = re.compile(r"(.)\1\1")
-
-
 _RUN2_RE = re.compile(r"(.)\1")
-
-
 # Short tokens that may be the first or last piece of a root split by a space: the first
 # or last three letters of a longer root (дро|чи), and the first two of the obscene ones
 # (пи|зда, ху|ли, бл|ять).

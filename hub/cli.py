@@ -11,10 +11,11 @@ from typing import Any
 
 from hub.commands import bot, core, demo, imports, worker
 from hub.config import Settings, load_settings
+from moderation import commands as moderation_commands
 
 # Each command module adds its commands with `add_commands(subparsers)`; a command sets
 # `func(settings, args)` (sync or async).
-COMMAND_MODULES = (core, imports, worker, demo, bot)
+COMMAND_MODULES = (core, imports, worker, demo, bot, moderation_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,9 +54,9 @@ from mail import admin as mail_admin
 from mail import privacy as mail_privacy
 from mail import unsubscribe
 from mail.channel import SmtpChannel
+from moderation import configure_detector, screening, watched
 from moderation import following as moderation_following
 from moderation import privacy as moderation_privacy
-from moderation import screening, watched
 from moderation import web as moderation_web
 from moderation.targets import register_target
 
@@ -96,6 +96,7 @@ def configure(settings: Settings) -> None:
     reject, hide and restore (the board's and the forum's items)."""
     schedule.configure(settings.tz)
     screening.configure(tz=settings.tz)
+    configure_detector(data_dir=settings.data_dir, rude_unless_aimed=settings.rude_words == "aimed")
     watched.configure(refuse_obscene=settings.obscenity_action == "refuse")
     for target in forum_targets.TARGETS:
         register_target(target)

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     # What the detector's unambiguous obscenity does: hold for a moderator, or refuse at once.
     obscenity_action: Literal["hold", "refuse"] = "hold"
+    # Rude (not obscene) words such as жопа, говно, хрен: held for a moderator (policy 7.6),
+    # or let through unless aimed at a person.
+    rude_words: Literal["hold", "aimed"] = "hold"
 
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)

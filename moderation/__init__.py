@@ -69,8 +69,11 @@ def configure_detector(*, data_dir: Path | None = None,
     let them pass unless aimed at a person). Per-school detectors are rebuilt from it."""
     from .model import use_installed
 
-    if data_dir is not None:
-        use_installed(data_dir)
+    model_changed = use_installed(data_dir) if data_dir is not None else False
+    current = _default
+    if (current is not None and not model_changed
+            and current.rude_unless_aimed == rude_unless_aimed):
+        return current  # every process and test app configures; build only on a change
     detector = Detector(rude_unless_aimed=rude_unless_aimed)
     set_default_detector(detector)
     return detector

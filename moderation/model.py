@@ -131,6 +131,7 @@ def load(path: Path = MODEL_PATH) -> ToxicityModel:
 
 _lock = threading.Lock()
 _cached: ToxicityModel | None = None
+_cached_path: Path | None = None  # the file _cached was loaded from
 INSTALLED_NAME = "toxicity.npz"
 
 
@@ -140,23 +141,27 @@ def installed_path(data_dir: Path) -> Path:
 
 
 def use_installed(data_dir: Path) -> bool:
-    """At start-up, before the first detector is built: load the school's retrained model
-    in place of the shipped one, if there is one. True if it did."""
-    global _cached
-    path = installed_path(data_dir)
-    if not path.exists():
+    """At start-up, before the first detector is built: use the school's retrained model
+    from the data dir if ``hub moderation retrain`` installed one, else the shipped one.
+    True if that changed the model in use."""
+    global _cached, _cached_path
+    installed = installed_path(data_dir)
+    wanted = installed if installed.exists() else MODEL_PATH
+    if _cached is not None and _cached_path == wanted:
         return False
-    model = load(path)
+    if not wanted.exists():
+        return False
+    model = load(wanted)
     with _lock:
-        _cached = model
+        _cached, _cached_path = model, wanted
     return True
 
 
 def default_model() -> ToxicityModel | None:
     """The shipped model, loaded once per process; None if the file is missing."""
-    global _cached
+    global _cached, _cached_path
     if _cached is None:
         with _lock:
             if _cached is None and MODEL_PATH.exists():
-                _cached = load(MODEL_PATH)
+                _cached, _cached_path = load(MODEL_PATH), MODEL_PATH
     return _cached

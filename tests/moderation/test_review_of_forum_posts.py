@@ -11,7 +11,7 @@ from sqlalchemy import select
 from forum.models import Section
 from hub.db import Database
 from moderation import audit
-from tests.moderation_queue.conftest import Cast
+from tests.moderation.conftest import Cast
 from tests.support.school import SchoolBuilder
 from tests.support.web import post_form, sign_in
 

@@ -11,7 +11,7 @@ from hub.db import Database
 from hub.school import Person, Role
 from moderation import queue
 from moderation.targets import register_target
-from tests.moderation_queue.fake_target import FakeTarget
+from tests.moderation.fake_target import FakeTarget
 from tests.support.school import SchoolBuilder
 
 

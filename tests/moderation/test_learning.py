@@ -12,8 +12,8 @@ from hub.db import Database
 from moderation import Detector, WatchedWord, learning, queue, retrain
 from moderation.decisions import Decision, decided
 from moderation.model import ToxicityModel, installed_path, load
-from tests.moderation_queue.conftest import Cast, held
-from tests.moderation_queue.fake_target import FakeTarget
+from tests.moderation.conftest import Cast, held
+from tests.moderation.fake_target import FakeTarget
 from tests.support.school import SchoolBuilder
 
 SHARED = Path(os.environ.get("HUB_SHARED_DATA",

@@ -8,8 +8,8 @@ from aiohttp.test_utils import TestClient
 from hub.db import Database
 from moderation import queue
 from moderation.models import ItemSource
-from tests.moderation_queue.conftest import Cast
-from tests.moderation_queue.fake_target import FakeTarget
+from tests.moderation.conftest import Cast
+from tests.moderation.fake_target import FakeTarget
 from tests.support.school import SchoolBuilder
 from tests.support.web import sign_in
 

@@ -13,8 +13,8 @@ from hub import clock
 from hub.db import Database
 from moderation import audit, queue
 from moderation.models import ReviewItem
-from tests.moderation_queue.conftest import Cast, held
-from tests.moderation_queue.fake_target import FakeTarget
+from tests.moderation.conftest import Cast, held
+from tests.moderation.fake_target import FakeTarget
 from tests.support.school import SchoolBuilder
 from tests.support.web import post_form, sign_in
 

@@ -9,8 +9,8 @@ from hub.broker import get_broker, live_channel
 from hub.db import Database
 from moderation import audit, queue
 from moderation.models import ItemStatus
-from tests.moderation_queue.conftest import Cast, held
-from tests.moderation_queue.fake_target import FakeTarget
+from tests.moderation.conftest import Cast, held
+from tests.moderation.fake_target import FakeTarget
 from tests.support.school import SchoolBuilder
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError
 
 from hub.db import Database
 from moderation.models import AuditEntry
-from tests.moderation_queue.conftest import Cast, held
-from tests.moderation_queue.fake_target import FakeTarget
+from tests.moderation.conftest import Cast, held
+from tests.moderation.fake_target import FakeTarget
 from tests.support.school import SchoolBuilder
 from tests.support.web import post_form, sign_in
 

@@ -258,6 +258,8 @@ async def edit(request: web.Request) -> web.Response:
                                           "Дата снятия"),
             )
     except ForumError as exc:
+        if exc.status in (403, 404):
+            raise http_error(exc) from None
         async with request.app[DB].session() as session:
             announcement = await board.get_readable(session, principal, announcement_id)
         return render(request, "forum/announcement_edit.html",

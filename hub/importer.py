@@ -105,11 +105,16 @@ def decode(data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise ImportRejected([RowError(0, f"файл больше {MAX_FILE_BYTES // 1024 // 1024} МиБ")])
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportRejected([RowError(
             0, "файл не в кодировке UTF-8: сохраните его как «CSV UTF-8» и загрузите снова"
         )]) from None
+    if "\x00" in text:  # no column can keep it (PostgreSQL refuses it)
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportRejected([RowError(line, "нулевой символ (NUL) в тексте: файл повреждён "
+                                             "или сохранён не как CSV")])
+    return text
 
 
 def sniff_delimiter(text: str) -> str:

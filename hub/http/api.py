@@ -16,8 +16,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hub.http.body import read_body
+from hub.text import unstorable
 
 MAX_JSON_BODY = 1024 * 1024  # 1 MiB: a batch of 1,000 grades is well under this
+MAX_JSON_DEPTH = 32  # the deepest request model nests three levels
+MAX_JSON_NUMBER = 2**63 - 1  # nothing the hub stores is larger than a 64-bit integer
 
 Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -55,10 +58,43 @@ async def read_json(request: web.Request, model: type[Model]) -> Model:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise api_error(400, f"Тело запроса — не JSON: {exc}") from None
+    except RecursionError:
+        raise api_error(400, f"Тело запроса вложено глубже {MAX_JSON_DEPTH} уровней.") from None
+    problems = json_problems(data)
+    if problems:
+        raise api_error(422, "Данные не прошли проверку.", problems)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise api_error(422, "Данные не прошли проверку.", validation_details(exc)) from None
+
+
+def json_problems(data: Any) -> list[dict[str, str]]:
+    """What no model should have to meet: nesting deeper than MAX_JSON_DEPTH, text that no
+    column can keep (NUL), numbers beyond a 64-bit integer (2**70, 1e23 as an id). Walked
+    without recursion, so a hostile document cannot exhaust the stack."""
+    problems: list[dict[str, str]] = []
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack and len(problems) < 20:
+        value, where, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return [{"field": where, "message": f"вложенность глубже {MAX_JSON_DEPTH}"}]
+        if isinstance(value, dict):
+            for key, item in value.items():
+                field = f"{where}.{key}" if where else str(key)
+                if unstorable(key):
+                    problems.append({"field": field, "message": "недопустимые символы в имени"})
+                stack.append((item, field, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}.{i}" if where else str(i), depth + 1)
+                         for i, item in enumerate(value))
+        elif isinstance(value, str) and unstorable(value):
+            problems.append({"field": where, "message": "текст содержит недопустимые символы "
+                             "(например, нулевой символ)"})
+        elif (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and not -MAX_JSON_NUMBER <= value <= MAX_JSON_NUMBER):
+            problems.append({"field": where, "message": "число вне допустимых пределов"})
+    return problems
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -130,6 +166,14 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
                 "422": {"description": "Данные не прошли проверку", "content": error},
             },
         }
+        responses = operation["responses"]
+        # What a path or a body names (a person, a class) may not exist in the school.
+        if "{" in doc.path or doc.request is not None:
+            responses["404"] = {"description": "Не найдено", "content": error}
+        # A change may conflict with what is there (a taken external id, one's own data).
+        if doc.method in ("post", "put", "patch", "delete"):
+            responses["409"] = {"description": "Конфликт с текущим состоянием",
+                                "content": error}
         if doc.request is not None:
             operation["requestBody"] = {
                 "required": True,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from prometheus_client import Counter, Histogram
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from hub.auth.access import AccessDenied, load_principal
 from hub.auth.models import Account
@@ -81,15 +82,50 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_api(request):
             if exc.content_type == "application/json":
                 raise
-            return json_error(exc.status, exc.text or exc.reason)
+            return _keep_headers(exc, json_error(exc.status, exc.text or exc.reason))
         if exc.content_type == "text/html":
             raise
-        return error_page(request, exc.status, exc.reason, exc.text or exc.reason)
-    except Exception:
+        return _keep_headers(
+            exc, error_page(request, exc.status, exc.reason, exc.text or exc.reason)
+        )
+    except Exception as exc:
+        if _bad_data(exc):
+            # The database refused a value (a number beyond its column, a character it
+            # cannot keep) that a check upstream let through: the request's fault, and the
+            # transaction was rolled back.
+            log.warning("value refused by the database on %s %s", request.method, request.path)
+            message = "Значение вне допустимых пределов или содержит недопустимые символы."
+            if is_api(request):
+                return json_error(400, message)
+            return error_page(request, 400, "Ошибка в запросе", message)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if is_api(request):
             return json_error(500, "Внутренняя ошибка сервера.")
         return error_page(request, 500, "Ошибка", "Что-то пошло не так. Попробуйте ещё раз.")
+
+
+# Headers an error answer must keep when it is rendered anew (Allow on a 405, Retry-After).
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def _keep_headers(exc: web.HTTPException, response: web.Response) -> web.Response:
+    for name in KEPT_HEADERS:
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
+
+
+def _bad_data(exc: BaseException) -> bool:
+    """A data exception of the database (SQLSTATE class 22: out of range, invalid
+    characters) or a number the driver cannot bind, anywhere in the exception's chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (DataError, OverflowError)):
+            return True
+        if str(getattr(seen, "sqlstate", "") or "").startswith("22"):
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
 
 
 @web.middleware
@@ -128,7 +164,7 @@ async def identity(request: web.Request, handler: Handler) -> web.StreamResponse
         return await handler(request)
 
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
+    if token and token.isascii() and token.isprintable():  # tokens are urlsafe ASCII
         account_id = await request.app[SESSIONS].account_for(token)
         if account_id is not None:
             async with request.app[DB].session() as session:
@@ -164,7 +200,9 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         visitor, fresh = secrets.token_urlsafe(32), True
     expected = csrf_token_for(request.app[SETTINGS].secret, session_token, visitor)
     request[CSRF_TOKEN] = expected
-    if request.method in UNSAFE_METHODS and not request.get(BEARER):
+    # No route (404, 405): nothing to protect, and the answer should say so.
+    routed = request.match_info.http_exception is None
+    if request.method in UNSAFE_METHODS and routed and not request.get(BEARER):
         route_handler = getattr(request.match_info, "handler", None)
         if not getattr(route_handler, "csrf_exempt", False):
             sent = request.headers.get(CSRF_HEADER, "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
 from hub.auth.access import Principal
@@ -32,4 +34,4 @@ def _unauthenticated(request: web.Request) -> None:
             text=json_error(401, "Требуется вход или API-токен.").text,
             content_type="application/json",
         )
-    raise web.HTTPSeeOther(f"/signin?next={request.path}")
+    raise web.HTTPSeeOther(f"/signin?next={quote(request.path)}")

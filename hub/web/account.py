@@ -37,8 +37,13 @@ async def signin_form(request: web.Request) -> web.Response:
 
 
 def _local_path(path: str) -> str:
-    """Where to go after signing in: only a path on this site."""
-    if path.startswith("/") and not path.startswith(("//", "/\\")):
+    """Where to go after signing in: only a path on this site, and one that can go in a
+    Location header (no control characters, no spaces)."""
+    if (
+        path.startswith("/")
+        and not path.startswith(("//", "/\\"))
+        and all(c.isprintable() and not c.isspace() for c in path)
+    ):
         return path
     return "/profile"
 

@@ -15,7 +15,7 @@ from hub.auth.throttle import DatabaseCounter, RedisCounter, SignInGuard
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
-from hub.http import headers, middlewares
+from hub.http import headers, inputs, middlewares
 from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS, SIGN_IN_GUARD
 from hub.http.render import setup_templates
 
@@ -33,6 +33,7 @@ def create_app(
         middlewares=[
             middlewares.errors,
             middlewares.metrics,
+            inputs.inputs,
             middlewares.identity,
             middlewares.csrf,
         ],

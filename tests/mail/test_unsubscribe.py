@@ -101,8 +101,9 @@ async def test_forged_or_altered_tokens_are_refused_and_change_nothing(
         for method in ("GET", "POST"):
             response = await client.request(method, f"/mail/unsubscribe/{token}")
             assert response.status in (400, 404), (token, method)
-            if response.status == 400:
-                assert "Ссылка недействительна" in await response.text()
+            if response.status == 400:  # a NUL in the path is refused before the view
+                page = await response.text()
+                assert "Ссылка недействительна" in page or "недопустимые символы" in page
     assert (await modes(db, parent))[(GRADES, EMAIL)] is Mode.INSTANT
 
 

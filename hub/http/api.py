@@ -81,34 +81,6 @@ def json_problems(data: Any) -> list[dict[str, str]]:
     return problems
 
 
-def json_problems(data: Any) -> list[dict[str, str]]:
-    """What no model should have to meet: nesting deeper than MAX_JSON_DEPTH, text that no
-    column can keep (NUL), numbers beyond a 64-bit integer (2**70, 1e23 as an id). Walked
-    without recursion, so a hostile document cannot exhaust the stack."""
-    problems: list[dict[str, str]] = []
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while stack and len(problems) < 20:
-        value, where, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return [{"field": where, "message": f"вложенность глубже {MAX_JSON_DEPTH}"}]
-        if isinstance(value, dict):
-            for key, item in value.items():
-                field = f"{where}.{key}" if where else str(key)
-                if unstorable(key):
-                    problems.append({"field": field, "message": "недопустимые символы в имени"})
-                stack.append((item, field, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((item, f"{where}.{i}" if where else str(i), depth + 1)
-                         for i, item in enumerate(value))
-        elif isinstance(value, str) and unstorable(value):
-            problems.append({"field": where, "message": "текст содержит недопустимые символы "
-                             "(например, нулевой символ)"})
-        elif (isinstance(value, (int, float)) and not isinstance(value, bool)
-              and not -MAX_JSON_NUMBER <= value <= MAX_JSON_NUMBER):
-            problems.append({"field": where, "message": "число вне допустимых пределов"})
-    return problems
-
-
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     return [
         {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}

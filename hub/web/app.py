@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,11 +15,12 @@ from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
-from hub.http import middlewares
+from hub.http import middlewares, outage
 from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
 from hub.http.render import setup_templates
 
 STATIC = Path(__file__).parent / "static"
+HEALTH_TIMEOUT = 2.0  # seconds for each dependency to answer /healthz
 MAX_BODY = 25 * 1024 * 1024  # attachments; JSON bodies have their own, smaller limit
 
 
@@ -31,6 +33,7 @@ def create_app(
         client_max_size=MAX_BODY,
         middlewares=[
             middlewares.errors,
+            outage.middleware(outage.Outage()),
             middlewares.security_headers,
             middlewares.metrics,
             middlewares.identity,
@@ -63,8 +66,24 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    async with request.app[DB].session() as session:
-        await session.execute(text("SELECT 1"))
+    """200 when the database (and Redis, when configured) answer; else 503 naming what is
+    down, so a load balancer and an operator both know which dependency to look at."""
+    down = []
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), request.app[DB].session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        down.append("database")
+    redis = request.app.get(REDIS)
+    if redis is not None:
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await redis.ping()
+        except Exception:
+            down.append("redis")
+    if down:
+        return web.json_response({"status": "unavailable", "down": down}, status=503,
+                                 headers={"Retry-After": str(outage.RETRY_AFTER)})
     return web.json_response({"status": "ok"})
 
 

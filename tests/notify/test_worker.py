@@ -410,3 +410,39 @@ async def test_delivery_summary_counts_delivered_waiting_and_failed_per_grade(
     async with db.session() as session:
         assert await delivery_summary(session, "grade", grade_id) == {
             "delivered": 1, "waiting": 0, "failed": 1, "notified": 2}
+
+
+async def test_sends_finishing_together_record_their_outcomes_in_one_write(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(12):
+        await post_grade(db, school.school_id, family.alice, 5, f"j-{n}")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel},
+                    config=WorkerConfig(concurrency=6))
+    writes: list[int] = []
+    real_write = worker.outcomes._writer._write
+
+    async def counted(outcomes):  # type: ignore[no-untyped-def]
+        writes.append(len(outcomes))
+        return await real_write(outcomes)
+
+    monkeypatch.setattr(worker.outcomes._writer, "_write", counted)
+    assert await worker.run_once() == 12
+    assert sum(writes) == 12 and len(writes) < 12 and max(writes) > 1
+    assert all(d.status is DeliveryStatus.SENT for d in await deliveries(db))
+
+
+async def test_a_cancelled_delivery_is_not_counted_as_failed(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    from hub.journal.models import Grade
+    from hub.notify.summary import delivery_summary
+
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    async with db.transaction() as session:
+        await session.execute(update(Delivery).values(status=DeliveryStatus.CANCELLED))
+        grade_id = await session.scalar(select(Grade.id))
+        assert grade_id is not None
+        summary = await delivery_summary(session, "grade", grade_id)
+    assert summary["failed"] == 0 and summary["waiting"] == 0

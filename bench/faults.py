@@ -682,7 +682,7 @@ async def concurrent_corrections(ctx: Context) -> Result:
         await runner.cleanup()
     async with db.session() as session:
         notices = await session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.title.contains("исправлена"))) or 0
+            Notification.title.startswith("Исправлена"))) or 0
         all_notes = await session.scalar(select(func.count()).select_from(Notification)) or 0
     await db.dispose()
     corrections = all_notes - marks  # the first notices were the original grades

@@ -22,7 +22,8 @@ async def test_callers_arriving_during_a_write_share_the_next_one() -> None:
     writer: GroupWriter[int, int] = GroupWriter(write)
     results = await asyncio.gather(*(writer.submit(i) for i in range(9)))
     assert results == [i * 10 for i in range(9)]
-    assert writes[0] == [0] and sorted(i for w in writes for i in w) == list(range(9)) and len(writes) == 2
+    assert writes[0] == [0] and len(writes) == 2
+    assert sorted(i for w in writes for i in w) == list(range(9))
 
 
 async def test_a_failed_write_fails_its_callers_and_the_next_write_goes_on() -> None:

@@ -40,6 +40,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -435,6 +436,9 @@ async def count_email(result: Result, url: str, accepted: list[str]) -> Result:
     result.delivered = len(arrived & {r.id for r in rows})
     result.duplicated = len(accepted) - len(set(accepted))
     result.counted = sum(r.possible_duplicates for r in rows)
+    copies = max(Counter(accepted).values(), default=0)
+    if copies > 1:
+        result.note = f"at most {copies} copies of one message"
     result.dead = sum(r.status in (DeliveryStatus.FAILED, DeliveryStatus.DEAD) for r in rows)
     result.lost = sum(
         (r.id not in arrived and r.status not in (DeliveryStatus.FAILED, DeliveryStatus.DEAD))
@@ -458,7 +462,7 @@ async def email_scenario(
     during: Callable[[Processes, Postgres | None], Awaitable[None]] | None = None,
     sqlite: bool = False, serve: bool = False,
 ) -> Result:
-    folder = ctx.folder / name.split()[0]
+    folder = ctx.folder / "".join(c if c.isalnum() else "_" for c in name[:12])
     folder.mkdir(parents=True, exist_ok=True)
     smtp = await SmtpServer().start()
     if sqlite:
@@ -489,10 +493,10 @@ async def email_scenario(
         result = await count_email(Result(name), url, await smtp.accepted())
         result.drain = drain
         if not done:
-            result.note = f"not drained in {ctx.deadline:.0f} s"
+            result.note = f"not drained in {ctx.deadline:.0f} s; {result.note}"
         if faults and "kill_pct" in faults:
             stats = await smtp.command(cmd="stats")
-            result.note = (result.note + f" {stats['kills']} kills after 250").strip()
+            result.note = f"{result.note}; {stats['kills']} kills after 250".strip("; ")
         return result
     finally:
         await procs.stop()

@@ -4,7 +4,8 @@ Claiming is a compare-and-set in one statement: `UPDATE deliveries SET status='s
 claimed_by=me, lease_until=... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING
 id`, repeating the due condition in the UPDATE so that a row another worker claimed in the
 meantime is left alone (SQLite has one writer at a time and ignores the row lock). A claim
-whose lease ran out (the worker died) is due again.
+whose lease ran out (the worker died) is due again; one whose send was on the wire, a
+lease later still.
 
 A claim is not yet an attempt: just before a send goes on the wire the worker commits the
 "sending" mark (`start`: the attempt counted, `attempt_started_at` set), so that a worker
@@ -72,7 +73,11 @@ class Claims:
         due = or_(
             and_(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.RETRY]),
                  Delivery.due_at <= now),
-            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
+            # A claim left on the wire waits one more lease: its worker may still be
+            # recording "sent" after a database outage (outcomes retries that long).
+            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now,
+                 or_(Delivery.attempt_started_at.is_(None),
+                     Delivery.lease_until < now - self.lease)),
         )
         candidates = (
             select(Delivery.id)

@@ -127,7 +127,7 @@ class Outcomes:
                     raise
                 log.warning("delivery %s: recording failed (%s), retrying",
                             claimed.delivery_id, type(exc).__name__)
-                await asyncio.sleep(min(0.2 * 2 ** min(tries, 5), 5.0))
+                await asyncio.sleep(min(0.2 * 2 ** min(tries, 5), 1.0))  # back soon after
                 continue
             if not ours:
                 log.warning("delivery %s: claim lost before recording", claimed.delivery_id)

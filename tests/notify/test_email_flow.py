@@ -183,7 +183,7 @@ async def test_a_worker_killed_after_the_servers_250_is_followed_by_one_copy_wit
         assert await killed.claims.start(claimed.delivery_id)
         assert claimed.envelope is not None
         await killed.channels[claimed.channel].send(claimed.envelope)  # 250... then SIGKILL
-        [taken] = await taking_over.claim(now=clock.now() + dt.timedelta(seconds=31))
+        [taken] = await taking_over.claim(now=clock.now() + dt.timedelta(seconds=61))
         await taking_over._deliver(taken, set())
     finally:
         await killed.aclose()

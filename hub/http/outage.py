@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from sqlalchemy import exc as sa_exc
 
 log = logging.getLogger("hub.web")
@@ -78,7 +79,7 @@ def unavailable(request: web.Request) -> web.Response:
     return web.Response(text=PAGE, status=503, content_type="text/html", headers=headers)
 
 
-def middleware(outage: Outage) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def middleware(outage: Outage) -> Middleware:
     """The 503 middleware for one app's `outage` state."""
 
     @web.middleware

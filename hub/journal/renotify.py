@@ -31,7 +31,7 @@ async def notify_missing(
     query = select(model).where(model.school_id == school_id, ~told).order_by(model.id)
     if since is not None:
         query = query.where(model.created_at >= since)
-    rows = list(await session.scalars(query))
+    rows: list[Grade | Attendance] = list(await session.scalars(query))
     for row in rows:
         if isinstance(row, Grade):
             await emit(session, GradePosted(school_id=school_id, grade_id=row.id,

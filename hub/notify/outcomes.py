@@ -20,10 +20,10 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from prometheus_client import Counter
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from hub import clock
 from hub.db import Database
@@ -146,7 +146,7 @@ class Outcomes:
             for outcome in outcomes:
                 if outcome.delivery_id in ours:
                     shapes.setdefault(tuple(sorted(outcome.values)), []).append(outcome)
-            table = Delivery.__table__
+            table = cast(Table, Delivery.__table__)
             for columns, rows in shapes.items():
                 await session.execute(
                     update(table).where(table.c.id == bindparam("b_id"))

@@ -209,6 +209,7 @@ class Worker:
             log.warning("delivery %s: the last attempt's outcome is unknown; sending again "
                         "with the same id", claimed.delivery_id)
         channel = self.channels[claimed.channel]
+        assert claimed.envelope is not None
         try:
             provider_id = await asyncio.wait_for(
                 channel.send(claimed.envelope), timeout=self.config.send_timeout

@@ -158,7 +158,10 @@ class TelegramChannel:
                 raise TemporaryFailure("the bot token is not accepted") from None
             except (TelegramNetworkError, TelegramServerError, TelegramAPIError) as error:
                 if first or attempt > PIECE_RETRIES:
-                    raise TemporaryFailure(type(error).__name__) from None
+                    # A network error may come after Telegram took the message.
+                    raise TemporaryFailure(
+                        type(error).__name__, uncertain=isinstance(error, TelegramNetworkError)
+                    ) from None
                 await asyncio.sleep(min(2 ** attempt, 30))
 
     async def _unreachable(self, envelope: Envelope, reason: str) -> None:

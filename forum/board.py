@@ -16,7 +16,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum import attachments, audience, gate
+from forum import attachments, audience, gate, notifications
 from forum.live import note_after_commit
 from forum.models import (
     Acknowledgement,
@@ -344,6 +344,7 @@ async def edit_announcement(
             target_id=announcement.id, author_id=principal.person_id, verdict=passed.verdict,
         )
     await session.flush()
+    await notifications.announcement_edited(session, announcement)
     note_after_commit(session, "board", announcement.school_id, announcement=announcement.id)
     return announcement
 
@@ -364,6 +365,7 @@ async def delete_announcement(
     _require_editor(principal, announcement)
     announcement.deleted_at = clock.now()
     await session.flush()
+    await notifications.announcement_withdrawn(session, announcement.id)
     note_after_commit(session, "board", announcement.school_id, announcement=announcement.id)
 
 

@@ -19,6 +19,7 @@ from forum.models import (
     ClassTarget,
     Post,
     Section,
+    Status,
     Subscription,
     Topic,
 )
@@ -33,6 +34,7 @@ from hub.events import (
 from hub.notify import recipients
 from hub.notify.channel import NotificationKind
 from hub.notify.outbox import Message, enqueue
+from hub.notify.revision import revise, withdraw
 from hub.school import STAFF_ROLES, ConsentPurpose, Person, RoleGrant, SchoolClass, consenting
 
 PREVIEW = 500
@@ -91,6 +93,24 @@ async def on_announcement(session: AsyncSession, event: Event) -> None:
         source_id=announcement.id,
         urgent=announcement.urgent,
     ))
+
+
+async def announcement_edited(session: AsyncSession, announcement: Announcement) -> None:
+    """An edit made before the notices went out: they carry the edited text. An edit that
+    sent the announcement back to the moderators withdraws them until it is published."""
+    if announcement.status is not Status.PUBLISHED:
+        await announcement_withdrawn(session, announcement.id)
+        return
+    await revise(session, "announcement", announcement.id,
+                 title=("Срочно: " if announcement.urgent else "") + announcement.title,
+                 body=_preview(announcement.body_html))
+
+
+async def announcement_withdrawn(session: AsyncSession, announcement_id: int) -> None:
+    """A deleted or unpublished announcement: its notices and reminders that have not
+    gone out are cancelled, and its in-app notices hidden."""
+    for source_kind in ("announcement", "announcement_reminder"):
+        await withdraw(session, source_kind, announcement_id)
 
 
 async def on_reminder(session: AsyncSession, event: Event) -> None:

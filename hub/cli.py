@@ -9,13 +9,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from hub.commands import bot, core, demo, imports, worker
+from hub.commands import bot, core, demo, imports, notify_missing, worker
 from hub.config import Settings, load_settings
 from moderation import commands as moderation_commands
 
 # Each command module adds its commands with `add_commands(subparsers)`; a command sets
 # `func(settings, args)` (sync or async).
-COMMAND_MODULES = (core, imports, worker, demo, bot, moderation_commands)
+COMMAND_MODULES = (core, imports, worker, demo, bot, notify_missing, moderation_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

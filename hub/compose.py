@@ -46,7 +46,7 @@ from hub.notify import privacy as notify_privacy
 from hub.notify import schedule
 from hub.notify import web as notify_web
 from hub.notify.channel import Channel, ChannelName
-from hub.notify.worker import Worker
+from hub.notify.worker import Worker, WorkerConfig
 from hub.privacy import PersonalDataSource
 from hub.web import account, admin, admin_api, live
 from hub.web.app import create_app
@@ -107,11 +107,13 @@ def database(url: str, **engine_kwargs: Any) -> Database:
     return Database(url, handlers=event_handlers(), **engine_kwargs)
 
 
-def channels(settings: Settings, db: Database) -> dict[ChannelName, Channel]:
+def channels(settings: Settings, db: Database, *,
+             concurrency: int = WorkerConfig.concurrency) -> dict[ChannelName, Channel]:
     """The channels this deployment sends through: e-mail always (an SMTP server when one
-    is configured, else the local mailbox), Telegram when a bot token is set."""
+    is configured, with a connection for each send a worker has in flight, else the local
+    mailbox), Telegram when a bot token is set."""
     built: dict[ChannelName, Channel] = {
-        ChannelName.EMAIL: SmtpChannel(settings) if settings.smtp_host
+        ChannelName.EMAIL: SmtpChannel(settings, pool_size=concurrency) if settings.smtp_host
         else mail.mailbox.MailboxChannel(settings, db),
     }
     if settings.telegram_bot_token is not None:
@@ -125,7 +127,9 @@ def channels(settings: Settings, db: Database) -> dict[ChannelName, Channel]:
 
 def worker(settings: Settings, db: Database, **options: Any) -> Worker:
     configure(settings)
-    return Worker(settings, db, channels(settings, db), **options)
+    config = options.get("config") or WorkerConfig()
+    return Worker(settings, db, channels(settings, db, concurrency=config.concurrency),
+                  **options)
 
 
 def web_app(settings: Settings, *, db: Database | None = None) -> web.Application:

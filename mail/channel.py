@@ -11,7 +11,12 @@ Errors map onto the pipeline's two answers:
 A transaction is (MAIL, RCPT, DATA). If a reused connection turns out to be dead before the
 server has seen the message (MAIL or RCPT), the message goes again at once on a fresh
 connection; once DATA has started, a failure is reported and never repeated here, since the
-server may have kept the message.
+server may have kept the message: the failure is reported as uncertain, so the pipeline
+counts its next attempt (with the same Message-ID, mail.render) as a possible duplicate.
+
+Each transaction has its own time limit (`smtp_timeout`), and a worker holds as many
+connections as it has sends in flight (`pool_size`): a stalled DATA is cut by its own limit
+and holds up only its own connection.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class SmtpChannel:
         self.tls_context = tls_context
         self.idle_check = idle_check
         self.sender = sender_address(settings)
+        self.transaction_timeout = settings.smtp_timeout
         self._idle: asyncio.LifoQueue[_Connection | None] = asyncio.LifoQueue()
         for _ in range(max(1, pool_size)):
             self._idle.put_nowait(None)  # a slot; connected on first use
@@ -101,7 +107,13 @@ class SmtpChannel:
             for attempt in range(2):
                 slot = await self._ready(slot)
                 try:
-                    await self._transaction(slot.smtp, recipient, data)
+                    async with asyncio.timeout(self.transaction_timeout):
+                        await self._transaction(slot.smtp, recipient, data)
+                except TimeoutError:
+                    self._discard(slot)
+                    slot = None
+                    raise TemporaryFailure("SMTP transaction timed out",
+                                           uncertain=True) from None
                 except _StaleConnection:
                     was_reused = slot.reused
                     self._discard(slot)
@@ -190,7 +202,8 @@ class SmtpChannel:
             raise TemporaryFailure(f"SMTP server refused the message: {exc.code}") from None
         except (SMTPException, OSError) as exc:  # the server may or may not have kept it
             smtp.close()
-            raise TemporaryFailure(f"SMTP error during DATA: {type(exc).__name__}") from None
+            raise TemporaryFailure(f"SMTP error during DATA: {type(exc).__name__}",
+                                   uncertain=True) from None
 
     @staticmethod
     async def _after_refusal(smtp: SMTP, code: int) -> None:

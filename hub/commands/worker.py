@@ -29,6 +29,8 @@ def add_commands(subparsers: Any) -> None:
                         help="seconds before a dead worker's claims are taken again")
     parser.add_argument("--poll", type=float, default=WorkerConfig.poll_interval,
                         help="seconds between polls when no wake-up comes")
+    parser.add_argument("--backoff", type=float, default=WorkerConfig.backoff_base,
+                        help="seconds before the first retry after a temporary failure")
     parser.set_defaults(func=cmd_worker)
 
 
@@ -40,8 +42,10 @@ async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         set_broker(RedisBroker(redis))
     config = WorkerConfig(
         batch_size=max(1, args.batch), concurrency=max(1, args.concurrency),
-        lease=args.lease, send_timeout=min(WorkerConfig.send_timeout, args.lease / 2),
-        poll_interval=args.poll,
+        # The heartbeat keeps a send's claim however long it takes: the send's own limit
+        # need not fit inside the lease.
+        lease=args.lease, send_timeout=WorkerConfig.send_timeout,
+        poll_interval=args.poll, backoff_base=args.backoff,
     )
     worker = compose.worker(settings, db, worker_id=args.id, config=config)
     if not worker.channels:

@@ -7,6 +7,10 @@ and announced as a correction. What differs between grades and marks is small an
 in a `Kind`: which fields are checked, which columns an item fills, which value a
 correction keeps, which event announces a record, and which new items are not stored at
 all ("present" with no earlier mark to clear).
+
+A correction is a compare-and-set: the row changes only if it still holds the values that
+were read, and only the request whose update took announces it. Five clients sending the
+same correction at once store it once and tell the parents once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
@@ -149,10 +153,12 @@ async def record(
             result.created += 1
         elif all(getattr(row, k) == v for k, v in values.items()):
             result.unchanged += 1
-        else:
-            _correct(row, values, kind.tracked, now=now, teacher_id=teacher_id)
+        elif await _correct(session, row, values, kind.tracked, now=now,
+                            teacher_id=teacher_id):
             changed.append((row, True))
             result.updated += 1
+        else:
+            result.unchanged += 1
     await session.flush()
     result.ids = [existing[i.source_id].id if i.source_id in existing else 0 for i in items]
     for row, corrected in changed:
@@ -185,22 +191,39 @@ async def record_attendance(
     return await record(session, ATTENDANCE, school_id, items, by=by, source=source, tz=tz)
 
 
-def _correct(
+async def _correct(
+    session: AsyncSession,
     row: Grade | Attendance,
     values: dict[str, Any],
     tracked: str,
     *,
     now: dt.datetime,
     teacher_id: int | None,
-) -> None:
-    """Apply a correction, keeping the value people were told before in previous_<tracked>."""
-    if getattr(row, tracked) != values[tracked]:
-        setattr(row, f"previous_{tracked}", getattr(row, tracked))
-    for key, value in values.items():
-        setattr(row, key, value)
-    row.corrected, row.updated_at = True, now
-    if teacher_id is not None:
-        row.teacher_id = teacher_id
+) -> bool:
+    """Apply a correction if the row still holds what was read, keeping the value people
+    were told before in previous_<tracked>; False when another request got there first
+    with the same values. A row changed meanwhile to something else is read again."""
+    model = type(row)
+    for _ in range(5):
+        seen = {key: getattr(row, key) for key in values}
+        if seen == values:
+            return False
+        new = dict(values, corrected=True, updated_at=now)
+        if seen[tracked] != values[tracked]:
+            new[f"previous_{tracked}"] = seen[tracked]
+        if teacher_id is not None:
+            new["teacher_id"] = teacher_id
+        done = await session.execute(
+            update(model)
+            .where(model.id == row.id,
+                   *(getattr(model, key) == value for key, value in seen.items()))
+            .values(**new)
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(row)
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+    raise RuntimeError(f"record {row.id} keeps changing under a correction")
 
 
 async def remove_grades(session: AsyncSession, school_id: int, source_ids: Iterable[str]) -> int:

@@ -64,12 +64,16 @@ class Envelope:
 
 
 class TemporaryFailure(Exception):
-    """Try again later: after `retry_after` seconds when the server said so."""
+    """Try again later: after `retry_after` seconds when the server said so. `uncertain`
+    when the message may have been accepted all the same (the connection dropped during
+    DATA): the next attempt is then counted as a possible duplicate."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *,
+                 uncertain: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.uncertain = uncertain
 
 
 class PermanentFailure(Exception):

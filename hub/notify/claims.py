@@ -4,7 +4,14 @@ Claiming is a compare-and-set in one statement: `UPDATE deliveries SET status='s
 claimed_by=me, lease_until=... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING
 id`, repeating the due condition in the UPDATE so that a row another worker claimed in the
 meantime is left alone (SQLite has one writer at a time and ignores the row lock). A claim
-whose lease ran out (the worker died) is due again. Every later change to a claimed row —
+whose lease ran out (the worker died) is due again; one whose send was on the wire, a
+lease later still.
+
+A claim is not yet an attempt: just before a send goes on the wire the worker commits the
+"sending" mark (`start`: the attempt counted, `attempt_started_at` set), so that a worker
+that dies before the wire costs neither an attempt nor a duplicate, and a delivery claimed
+again with the mark still set is known to have possibly reached its recipient already.
+Every later change to a claimed row —
 renewing the lease, handing it back, recording its outcome — holds only while the claim is
 still this worker's (`held_by`): a worker whose lease expired cannot overwrite the work of
 the worker that took the delivery over.
@@ -16,12 +23,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
 from hub import clock
 from hub.db import Database
 from hub.notify.channel import ChannelName, Envelope
 from hub.notify.envelopes import load_envelopes
+from hub.notify.groupwrite import GroupWriter
 from hub.notify.models import Delivery, DeliveryStatus
 
 
@@ -32,8 +40,11 @@ class Claimed:
     delivery_id: int
     channel: ChannelName
     envelope: Envelope | None  # None when the person has no address on the channel any more
-    attempts: int
+    attempts: int  # attempts made so far, this one included once `started`
     lease_until: dt.datetime
+    # The last attempt went on the wire and its outcome was never recorded: this one may
+    # deliver a second copy.
+    resend: bool = False
 
 
 def held_by(worker_id: str, delivery_ids: Sequence[int]) -> ColumnElement[bool]:
@@ -52,6 +63,7 @@ class Claims:
         self.lease = dt.timedelta(seconds=lease)
         self.batch_size = batch_size
         self.public_url = public_url  # for the envelopes' links
+        self._starts: GroupWriter[int, bool] = GroupWriter(self._start_batch)
 
     async def claim(
         self, channels: Iterable[ChannelName], now: dt.datetime | None = None
@@ -61,7 +73,11 @@ class Claims:
         due = or_(
             and_(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.RETRY]),
                  Delivery.due_at <= now),
-            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
+            # A claim left on the wire waits one more lease: its worker may still be
+            # recording "sent" after a database outage (outcomes retries that long).
+            and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now,
+                 or_(Delivery.attempt_started_at.is_(None),
+                     Delivery.lease_until < now - self.lease)),
         )
         candidates = (
             select(Delivery.id)
@@ -80,7 +96,6 @@ class Claims:
                         status=DeliveryStatus.SENDING,
                         claimed_by=self.worker_id,
                         lease_until=lease_until,
-                        attempts=Delivery.attempts + 1,
                     )
                     .returning(Delivery.id)
                     .execution_options(synchronize_session=False)
@@ -90,7 +105,36 @@ class Claims:
                 return []
             loaded = await load_envelopes(session, ids, public_url=self.public_url)
             return [Claimed(delivery.id, delivery.channel, envelope, delivery.attempts,
-                            lease_until) for delivery, envelope in loaded]
+                            lease_until, resend=delivery.attempt_started_at is not None)
+                    for delivery, envelope in loaded]
+
+    async def start(self, delivery_id: int) -> bool:
+        """`start_all` for one delivery, written together with the marks of the other
+        sends starting at the same time."""
+        return await self._starts.submit(delivery_id)
+
+    async def _start_batch(self, delivery_ids: Sequence[int]) -> list[bool]:
+        started = await self.start_all(delivery_ids)
+        return [i in started for i in delivery_ids]
+
+    async def start_all(self, delivery_ids: Sequence[int]) -> set[int]:
+        """Commit the "sending" mark of claims about to go on the wire: the attempt counts
+        from here, and a mark left over from an attempt whose outcome is unknown counts a
+        possible duplicate. The ids still ours (a withdrawn or lost claim is not sent)."""
+        now = clock.now()
+        async with self.db.transaction() as session:
+            return set(await session.scalars(
+                update(Delivery)
+                .where(held_by(self.worker_id, delivery_ids))
+                .values(
+                    attempts=Delivery.attempts + 1,
+                    possible_duplicates=Delivery.possible_duplicates + case(
+                        (Delivery.attempt_started_at.is_not(None), 1), else_=0),
+                    attempt_started_at=now,
+                )
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            ))
 
     async def renew(self, delivery_ids: Sequence[int]) -> tuple[set[int], dt.datetime]:
         """Extend the lease of claims still ours; the ids kept and the new lease end."""
@@ -106,13 +150,12 @@ class Claims:
         return kept, until
 
     async def release(self, delivery_ids: Sequence[int]) -> None:
-        """Hand back claims that were never sent (shutting down): due again at once, and
-        the attempt does not count."""
+        """Hand back claims that were never attempted (shutting down, a failed round): due
+        again at once. A mark left by an earlier unknown attempt stays."""
         async with self.db.transaction() as session:
             await session.execute(
                 update(Delivery)
                 .where(held_by(self.worker_id, delivery_ids))
-                .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None,
-                        attempts=Delivery.attempts - 1)
+                .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )

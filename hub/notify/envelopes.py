@@ -46,7 +46,7 @@ async def load_envelopes(
         for delivery_id, note in await session.execute(
             select(DigestEntry.delivery_id, Notification)
             .join(Notification, Notification.id == DigestEntry.notification_id)
-            .where(DigestEntry.delivery_id.in_(digest_ids))
+            .where(DigestEntry.delivery_id.in_(digest_ids), Notification.withdrawn_at.is_(None))
             .order_by(Notification.child_id, Notification.created_at, Notification.id)
         ):
             gathered[delivery_id].append(note)

@@ -26,6 +26,9 @@ async def fallback_to_email(session: AsyncSession, delivery_id: int) -> None:
         return
     now = clock.now()
     if delivery.notification_id is not None:
+        note = await session.get_one(Notification, delivery.notification_id)
+        if note.withdrawn_at is not None:
+            return
         exists = await session.scalar(
             select(Delivery.id).where(Delivery.notification_id == delivery.notification_id,
                                       Delivery.channel == ChannelName.EMAIL)
@@ -40,7 +43,7 @@ async def fallback_to_email(session: AsyncSession, delivery_id: int) -> None:
         notes = list(await session.scalars(
             select(Notification).join(DigestEntry,
                                       DigestEntry.notification_id == Notification.id)
-            .where(DigestEntry.delivery_id == delivery.id)
+            .where(DigestEntry.delivery_id == delivery.id, Notification.withdrawn_at.is_(None))
         ))
         for note in notes:
             await add_to_digest(session, note, ChannelName.EMAIL, now, now=now,

@@ -24,7 +24,8 @@ async def notifications_of(
     ).scalar_subquery()
     rows = (await session.execute(
         select(Notification, child)
-        .where(Notification.school_id == school_id, Notification.person_id == person_id)
+        .where(Notification.school_id == school_id, Notification.person_id == person_id,
+               Notification.withdrawn_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .offset((max(1, page) - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     )).all()
@@ -35,7 +36,7 @@ async def unread_count(session: AsyncSession, school_id: int, person_id: int) ->
     return await session.scalar(
         select(func.count()).select_from(Notification).where(
             Notification.school_id == school_id, Notification.person_id == person_id,
-            Notification.read_at.is_(None),
+            Notification.read_at.is_(None), Notification.withdrawn_at.is_(None),
         )
     ) or 0
 

@@ -26,6 +26,7 @@ class DeliveryStatus(enum.StrEnum):
     RETRY = "retry"  # a temporary failure; tried again at due_at
     FAILED = "failed"  # a permanent failure (no such mailbox, bot blocked)
     DEAD = "dead"  # gave up after too many temporary failures; an administrator may retry
+    CANCELLED = "cancelled"  # what it carried was withdrawn (an announcement deleted)
 
 
 STATUS_TITLES: dict[DeliveryStatus, str] = {
@@ -35,6 +36,7 @@ STATUS_TITLES: dict[DeliveryStatus, str] = {
     DeliveryStatus.RETRY: "повтор",
     DeliveryStatus.FAILED: "ошибка",
     DeliveryStatus.DEAD: "не доставлено",
+    DeliveryStatus.CANCELLED: "отменено",
 }
 
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRY)
@@ -67,6 +69,9 @@ class Notification(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     read_at: Mapped[dt.datetime | None]
+    # Its cause was withdrawn (an announcement deleted): hidden from the in-app list, its
+    # waiting deliveries cancelled (hub.notify.revision).
+    withdrawn_at: Mapped[dt.datetime | None]
 
 
 class Delivery(Base):
@@ -97,6 +102,11 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[dt.datetime | None]
+    # Set, and committed, just before a send goes on the wire; cleared when its outcome is
+    # known. Still set when the delivery is claimed again: the last attempt may have reached
+    # the recipient, so the next one is counted in `possible_duplicates`.
+    attempt_started_at: Mapped[dt.datetime | None]
+    possible_duplicates: Mapped[int] = mapped_column(default=0, server_default="0")
     provider_id: Mapped[str | None] = mapped_column(String(300))
     last_error: Mapped[str | None] = mapped_column(String(500))
     # "person:channel:YYYY-MM-DDTHH:MM" for a digest: one per person, channel and slot.

@@ -1,11 +1,14 @@
-"""Recording what a send came to, on the delivery's row, at once: sent; tried again later
-(after the server's retry_after, else an exponential backoff with jitter); failed for good;
-dead after too many tries. A channel that failed for good may ask for e-mail instead.
+"""Recording what a send came to, on the delivery's row: sent; tried again later (after the
+server's retry_after, else an exponential backoff with jitter); failed for good; dead after
+too many tries; a channel that failed for good may ask for e-mail instead.
 
-An outcome is written only while the claim is still this worker's (claims.held_by), each
-in its own transaction right after its send: the only window for a duplicate message is
-between the provider accepting it and the "sent" row being committed, so a brief database
-outage is waited out rather than losing the record.
+An outcome is written only while the claim is still this worker's (claims.held_by). The
+outcomes of sends that finish together are written together (one transaction, one
+UPDATE per batch, through a GroupWriter), and the write is retried for as long as the
+claim's lease runs: the only window for a duplicate message is between the provider
+accepting it and the "sent" row being committed, so a database outage is waited out rather
+than losing the record. An outcome whose fate is unknown (a dropped DATA, a timeout) keeps
+the row's `attempt_started_at`, so the next attempt is counted as a possible duplicate.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from prometheus_client import Counter
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, select, update
 
 from hub import clock
 from hub.db import Database
 from hub.notify.channel import ChannelName
 from hub.notify.claims import Claimed, held_by
 from hub.notify.fallback import fallback_to_email
+from hub.notify.groupwrite import GroupWriter
 from hub.notify.models import Delivery, DeliveryStatus
 
 if TYPE_CHECKING:
@@ -32,12 +39,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OUTCOMES = Counter("hub_deliveries_total", "Delivery attempts by outcome", ["channel", "outcome"])
-
+DUPLICATES = Counter("hub_deliveries_possibly_duplicated_total",
+                     "Sends that repeat an attempt whose outcome was never recorded", ["channel"])
 
 def backoff(attempts: int, config: WorkerConfig, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: half fixed, half random, capped."""
     delay = min(config.backoff_cap, config.backoff_base * 2 ** max(0, attempts - 1))
     return delay / 2 + (rng or random).uniform(0, delay / 2)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One row's new values, and whether its failure asks for e-mail instead."""
+
+    delivery_id: int
+    values: dict[str, Any] = field(hash=False)
+    fallback: bool = False
 
 
 class Outcomes:
@@ -47,10 +64,13 @@ class Outcomes:
         self.db = db
         self.worker_id = worker_id
         self.config = config
+        self._writer: GroupWriter[Outcome, bool] = GroupWriter(self._write)
 
     async def sent(self, claimed: Claimed, provider_id: str) -> None:
-        await self._record(claimed, status=DeliveryStatus.SENT, provider_id=provider_id[:300],
-                           sent_at=clock.now(), last_error=None)
+        await self._record(claimed, Outcome(claimed.delivery_id, {
+            "status": DeliveryStatus.SENT, "provider_id": provider_id[:300],
+            "sent_at": clock.now(), "last_error": None, "attempt_started_at": None,
+        }))
         OUTCOMES.labels(claimed.channel.value, "sent").inc()
         log.debug("delivery %s sent", claimed.delivery_id)
 
@@ -62,9 +82,11 @@ class Outcomes:
         permanent: bool = False,
         retry_after: float | None = None,
         fallback: bool = False,
+        uncertain: bool = False,
     ) -> None:
         """Failed for good when `permanent`, dead after the last attempt, else due again
-        later; `fallback` asks for e-mail instead (not when e-mail itself failed)."""
+        later; `fallback` asks for e-mail instead (not when e-mail itself failed);
+        `uncertain` when the message may have got through all the same."""
         if permanent:
             status, due = DeliveryStatus.FAILED, None
         elif claimed.attempts >= self.config.max_attempts:
@@ -74,38 +96,66 @@ class Outcomes:
                 claimed.attempts, self.config
             )
             status, due = DeliveryStatus.RETRY, clock.now() + dt.timedelta(seconds=delay)
-        values: dict[str, object] = {"status": status, "last_error": reason[:500]}
+        values: dict[str, Any] = {"status": status, "last_error": reason[:500]}
         if due is not None:
             values["due_at"] = due
-        recorded = await self._record(
-            claimed, fallback=fallback and claimed.channel is not ChannelName.EMAIL, **values
-        )
+        if not uncertain:
+            values["attempt_started_at"] = None
+        recorded = await self._record(claimed, Outcome(
+            claimed.delivery_id, values,
+            fallback=fallback and claimed.channel is not ChannelName.EMAIL,
+        ))
         OUTCOMES.labels(claimed.channel.value, status.value).inc()
         if recorded:
             log.info("delivery %s: %s after %d attempt(s)", claimed.delivery_id, status.value,
                      claimed.attempts)
 
-    async def _record(self, claimed: Claimed, *, fallback: bool = False, **values: object) -> bool:
-        """Record an outcome only if the claim is still ours; a few tries if the database
-        is briefly away (the message is already out: losing the record means a duplicate)."""
-        for attempt in range(5):
+    async def _record(self, claimed: Claimed, outcome: Outcome) -> bool:
+        """Record an outcome if the claim is still ours, retrying while the database is
+        away until the lease runs out (the message is out: losing the record means a
+        duplicate once another worker takes the delivery over)."""
+        tries, deadline = 0, None
+        while True:
             try:
-                async with self.db.transaction() as session:
-                    result = await session.execute(
-                        update(Delivery)
-                        .where(held_by(self.worker_id, [claimed.delivery_id]))
-                        .values(claimed_by=None, lease_until=None, **values)
-                        .execution_options(synchronize_session=False)
-                    )
-                    ours = result.rowcount == 1  # type: ignore[attr-defined]
-                    if ours and fallback:
-                        await fallback_to_email(session, claimed.delivery_id)
-                if not ours:
-                    log.warning("delivery %s: claim lost before recording", claimed.delivery_id)
-                return ours
-            except Exception:
-                if attempt == 4:
+                ours = await self._writer.submit(outcome)
+            except Exception as exc:
+                tries += 1
+                if deadline is None:  # the rest of the lease, and never less than one
+                    left = (claimed.lease_until - clock.now()).total_seconds()
+                    deadline = time.monotonic() + max(left, self.config.lease)
+                if time.monotonic() >= deadline:
                     raise
-                log.warning("delivery %s: recording failed, retrying", claimed.delivery_id)
-                await asyncio.sleep(0.2 * 2**attempt)
-        return False
+                log.warning("delivery %s: recording failed (%s), retrying",
+                            claimed.delivery_id, type(exc).__name__)
+                await asyncio.sleep(min(0.2 * 2 ** min(tries, 5), 1.0))  # back soon after
+                continue
+            if not ours:
+                log.warning("delivery %s: claim lost before recording", claimed.delivery_id)
+            return ours
+
+    async def _write(self, outcomes: Sequence[Outcome]) -> list[bool]:
+        """One transaction for a batch of outcomes: the rows still ours are locked, then
+        updated by one statement per set of columns (sent, retry, failed: usually one or
+        two); fallbacks are added in the same transaction."""
+        ids = [o.delivery_id for o in outcomes]
+        async with self.db.transaction() as session:
+            ours = set(await session.scalars(
+                select(Delivery.id).where(held_by(self.worker_id, ids)).with_for_update()
+            ))
+            shapes: dict[tuple[str, ...], list[Outcome]] = {}
+            for outcome in outcomes:
+                if outcome.delivery_id in ours:
+                    shapes.setdefault(tuple(sorted(outcome.values)), []).append(outcome)
+            table = cast(Table, Delivery.__table__)
+            for columns, rows in shapes.items():
+                await session.execute(
+                    update(table).where(table.c.id == bindparam("b_id"))
+                    .values(claimed_by=None, lease_until=None,
+                            **{c: bindparam(f"b_{c}") for c in columns}),
+                    [{"b_id": o.delivery_id, **{f"b_{c}": o.values[c] for c in columns}}
+                     for o in rows],
+                )
+            for outcome in outcomes:
+                if outcome.fallback and outcome.delivery_id in ours:
+                    await fallback_to_email(session, outcome.delivery_id)
+        return [o.delivery_id in ours for o in outcomes]

@@ -45,6 +45,8 @@ async def delivery_summaries(
         .group_by(rows.c.source_id, rows.c.status)
     ):
         status = DeliveryStatus(status)
+        if status is DeliveryStatus.CANCELLED:  # withdrawn with its cause: nobody waits for it
+            continue
         bucket = ("delivered" if status is DeliveryStatus.SENT
                   else "waiting" if status in WAITING else "failed")
         result[source_id][bucket] += count

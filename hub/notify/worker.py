@@ -9,8 +9,11 @@ restarting) is tried again at the next wake-up or poll.
 
 Wake-ups come through the broker (Redis, or in-process) after an outbox commit; a lost
 wake-up delays a delivery by at most the poll interval. Sends of a batch run a few at a
-time; the claims still waiting are renewed before their lease gets too short for one more
-send, and on stop the sends in flight finish and the rest are handed back.
+time. Leases are short, and a heartbeat renews the batch's claims while the worker works on
+it, so a killed worker's deliveries are taken over within one lease. Each send goes on the
+wire only after its "sending" mark is committed (claims.start): exactly one attempt per
+claim, counted only then. A round that stops (a stop request, the database away) hands back
+the claims it did not attempt.
 """
 
 from __future__ import annotations
@@ -23,16 +26,15 @@ import os
 import secrets
 import socket
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from hub import clock
 from hub.broker import Broker, get_broker
 from hub.config import Settings
 from hub.db import Database
 from hub.notify.channel import Channel, ChannelName, PermanentFailure, TemporaryFailure
 from hub.notify.claims import Claimed, Claims
 from hub.notify.outbox import WAKE_CHANNEL
-from hub.notify.outcomes import Outcomes
+from hub.notify.outcomes import DUPLICATES, Outcomes
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,8 @@ log = logging.getLogger(__name__)
 class WorkerConfig:
     batch_size: int = 100
     concurrency: int = 4  # sends in flight at once
-    lease: float = 120.0  # seconds a claim is held before another worker may take it
-    send_timeout: float = 60.0  # must stay well under the lease
+    lease: float = 30.0  # seconds a claim is held unless the heartbeat renews it
+    send_timeout: float = 60.0  # a send's own limit; the heartbeat keeps its claim meanwhile
     max_attempts: int = 8  # then the delivery is dead
     poll_interval: float = 3.0  # a lost wake-up delays by at most this much
     backoff_base: float = 30.0
@@ -80,14 +82,24 @@ class Worker:
         woken = asyncio.Event()
         listener = asyncio.create_task(self._listen(woken))
         log.info("worker %s started, channels: %s", self.id, ",".join(self.channels) or "-")
+        failures = 0
         try:
             while not stop.is_set():
                 woken.clear()
                 try:
                     done = await self.run_once(stop)
-                except Exception:  # the database may be restarting: try again shortly
-                    log.exception("worker %s: a round failed", self.id)
-                    done = 0
+                except Exception as exc:  # the database may be restarting: try again shortly
+                    failures += 1
+                    if failures == 1:
+                        log.warning("worker %s: a round failed (%s), backing off", self.id,
+                                    type(exc).__name__)
+                    await _first(stop, asyncio.Event(),
+                                 seconds=min(self.config.poll_interval * failures, 30.0))
+                    continue
+                if failures:
+                    log.info("worker %s: working again after %d failed round(s)", self.id,
+                             failures)
+                    failures = 0
                 if done >= self.config.batch_size:
                     continue
                 await _first(stop, woken, seconds=self.config.poll_interval)
@@ -119,47 +131,85 @@ class Worker:
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Claim one batch, send it, record every outcome; the number of deliveries
-        claimed."""
+        claimed. Whatever was not attempted is handed back, even when the round fails."""
         if not self.channels:
             return 0
         claimed = await self.claim()
         if not claimed:
             return 0
         pending = deque(claimed)
-        lease_until = min(item.lease_until for item in claimed)
-        lock = asyncio.Lock()
-        # Renew the claims still waiting in this batch before the lease gets too short to
-        # finish one more send: otherwise another worker would take them over and both
-        # would send.
-        margin = dt.timedelta(seconds=self.config.send_timeout + self.config.lease * 0.1)
+        held = {item.delivery_id for item in claimed}  # ours until recorded or handed back
+        attempted: set[int] = set()
 
-        async def next_item() -> Claimed | None:
-            nonlocal lease_until
-            async with lock:
-                if not pending or (stop is not None and stop.is_set()):
-                    return None
-                if clock.now() + margin >= lease_until:
-                    kept, lease_until = await self.claims.renew([c.delivery_id for c in pending])
-                    for lost in [c for c in pending if c.delivery_id not in kept]:
-                        pending.remove(lost)
-                        log.warning("delivery %s: claim lost before sending", lost.delivery_id)
-                return pending.popleft() if pending else None
+        def next_item() -> Claimed | None:
+            if not pending or (stop is not None and stop.is_set()):
+                return None
+            return pending.popleft()
 
         async def sender() -> None:
-            while (item := await next_item()) is not None:
-                await self._deliver(item)
+            while (item := next_item()) is not None:
+                try:
+                    await self._deliver(item, attempted)
+                finally:
+                    held.discard(item.delivery_id)
 
-        await asyncio.gather(*(sender() for _ in range(max(1, self.config.concurrency))))
-        if pending:
-            await self.claims.release([item.delivery_id for item in pending])
+        heartbeat = asyncio.create_task(self._heartbeat(held, pending))
+        try:
+            results = await asyncio.gather(
+                *(sender() for _ in range(max(1, self.config.concurrency))),
+                return_exceptions=True,
+            )
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            unattempted = [c.delivery_id for c in claimed if c.delivery_id not in attempted]
+            if unattempted:
+                with contextlib.suppress(Exception):
+                    await self.claims.release(unattempted)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return len(claimed)
 
-    async def _deliver(self, claimed: Claimed) -> None:
-        """Send one claimed delivery; whatever happens becomes its recorded outcome."""
+    async def _heartbeat(self, held: set[int], pending: deque[Claimed]) -> None:
+        """Renew the batch's claims every third of a lease while the worker works on them;
+        a claim found lost is not sent."""
+        while True:
+            await asyncio.sleep(self.config.lease / 3)
+            if not held:
+                continue
+            try:
+                kept, _ = await self.claims.renew(sorted(held))
+            except Exception as exc:  # the database is away: the next beat tries again
+                log.warning("worker %s: renewing claims failed (%s)", self.id,
+                            type(exc).__name__)
+                continue
+            for lost in [c for c in pending if c.delivery_id not in kept]:
+                pending.remove(lost)
+                log.warning("delivery %s: claim lost before sending", lost.delivery_id)
+
+    async def _deliver(self, claimed: Claimed, attempted: set[int]) -> None:
+        """Mark, send and record one claimed delivery: whatever happens on the wire becomes
+        its recorded outcome. A delivery whose address is gone (a chat that blocked the
+        bot) fails over to e-mail like one refused on the wire."""
         if claimed.envelope is None:
-            await self.outcomes.failed(claimed, "нет адреса для этого канала", permanent=True)
+            attempted.add(claimed.delivery_id)
+            await self.outcomes.failed(claimed, "нет адреса для этого канала", permanent=True,
+                                       fallback=True)
             return
+        started = await self.claims.start(claimed.delivery_id)
+        attempted.add(claimed.delivery_id)  # from here on it is never handed back
+        if not started:
+            log.info("delivery %s: withdrawn or taken over before sending", claimed.delivery_id)
+            return
+        claimed = replace(claimed, attempts=claimed.attempts + 1)
+        if claimed.resend:
+            DUPLICATES.labels(claimed.channel.value).inc()
+            log.warning("delivery %s: the last attempt's outcome is unknown; sending again "
+                        "with the same id", claimed.delivery_id)
         channel = self.channels[claimed.channel]
+        assert claimed.envelope is not None
         try:
             provider_id = await asyncio.wait_for(
                 channel.send(claimed.envelope), timeout=self.config.send_timeout
@@ -168,12 +218,14 @@ class Worker:
             await self.outcomes.failed(claimed, exc.reason, permanent=True,
                                        fallback=exc.fallback_to_email)
         except TemporaryFailure as exc:
-            await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after)
+            await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after,
+                                       uncertain=exc.uncertain)
         except TimeoutError:
-            await self.outcomes.failed(claimed, "канал не ответил вовремя")
+            await self.outcomes.failed(claimed, "канал не ответил вовремя", uncertain=True)
         except Exception as exc:  # a channel's bug must not stop the queue
             log.exception("delivery %s: channel %s raised", claimed.delivery_id, claimed.channel)
-            await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}")
+            await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}",
+                                       uncertain=True)
         else:
             await self.outcomes.sent(claimed, str(provider_id))
 

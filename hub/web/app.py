@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,11 +16,12 @@ from hub.auth.throttle import DatabaseCounter, RedisCounter, SignInGuard
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
-from hub.http import headers, inputs, middlewares
+from hub.http import headers, inputs, middlewares, outage
 from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS, SIGN_IN_GUARD
 from hub.http.render import setup_templates
 
 STATIC = Path(__file__).parent / "static"
+HEALTH_TIMEOUT = 2.0  # seconds for each dependency to answer /healthz
 MAX_BODY = 25 * 1024 * 1024  # attachments; JSON bodies have their own, smaller limit
 
 
@@ -32,6 +34,7 @@ def create_app(
         client_max_size=MAX_BODY,
         middlewares=[
             middlewares.errors,
+            outage.middleware(outage.Outage()),
             middlewares.metrics,
             inputs.inputs,
             middlewares.identity,
@@ -66,8 +69,24 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    async with request.app[DB].session() as session:
-        await session.execute(text("SELECT 1"))
+    """200 when the database (and Redis, when configured) answer; else 503 naming what is
+    down, so a load balancer and an operator both know which dependency to look at."""
+    down = []
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), request.app[DB].session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        down.append("database")
+    redis = request.app.get(REDIS)
+    if redis is not None:
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await redis.ping()
+        except Exception:
+            down.append("redis")
+    if down:
+        return web.json_response({"status": "unavailable", "down": down}, status=503,
+                                 headers={"Retry-After": str(outage.RETRY_AFTER)})
     return web.json_response({"status": "ok"})
 
 

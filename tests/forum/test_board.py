@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
@@ -12,6 +13,7 @@ from sqlalchemy import func, select, update
 from forum import board
 from forum.models import Acknowledgement, Announcement, AnnouncementRevision
 from hub import clock, events
+from hub.clock import SetClock
 from hub.db import Database
 from tests.forum.conftest import Capture, Cast
 from tests.support.web import post_form, sign_in
@@ -226,3 +228,30 @@ async def test_simultaneous_acknowledgements_count_once_and_expired_hide(
             expires_at=clock.now() - dt.timedelta(minutes=1)))
     assert "Каникулы" not in await (await client.get("/board")).text()
     assert (await client.get(f"/board/{announcement_id}")).status == 404
+
+
+async def test_a_withdrawn_announcement_cancels_its_waiting_notices_and_an_edit_is_sent(
+    client: TestClient, cast: Cast, db: Database, clock: SetClock
+) -> None:
+    from hub.notify.inbox import notifications_of
+    from hub.notify.models import Delivery, DeliveryStatus, Notification
+
+    clock.set(dt.datetime(2026, 3, 10, 22, 30, tzinfo=ZoneInfo("Europe/Moscow")))
+    await sign_in(client, "teacher5a")  # at night: the e-mails wait for the morning
+    edited = await announce(client, class_ids=str(cast.school.classes["5А"].id))
+    deleted = await announce(client, class_ids=str(cast.school.classes["5А"].id))
+    response = await post_form(client, f"/board/{edited}/edit", {
+        "title": "Собрание перенесено", "body": "В пятницу."})
+    assert response.status == 303
+    assert (await post_form(client, f"/board/{deleted}/delete")).status == 303
+
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(Notification.source_id, Notification.title, Delivery.status)
+            .join(Delivery, Delivery.notification_id == Notification.id)
+            .where(Notification.source_kind == "announcement"))).all()
+        assert rows and {(s, st) for s, _, st in rows} == {
+            (edited, DeliveryStatus.PENDING), (deleted, DeliveryStatus.CANCELLED)}
+        assert {t for s, t, _ in rows if s == edited} == {"Собрание перенесено"}
+        inbox, _ = await notifications_of(session, cast.school.school_id, cast.parent_5a.id)
+    assert [n.source_id for n, _ in inbox] == [edited]

@@ -4,6 +4,9 @@ grades|attendance FILE.csv` command: the API's rules, errors by line, all or not
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,3 +113,103 @@ async def test_attendance_command(
     path.write_text("source_id,student_id,date,status\nA-3,1,2020-01-01,н\n")
     assert await cmd_import_journal(settings, args) == 1
     assert "строка 2: date" in capsys.readouterr().err
+
+
+async def test_the_import_command_notifies_exactly_like_the_api(tmp_path: Path) -> None:
+    """The real `hub import grades` process, on a migrated database: the notices and
+    deliveries it makes are the ones the JSON API makes for the same grade."""
+    from hub import migrate
+    from hub.journal.inputs import GradeInput, StudentRef
+    from hub.journal.models import Source
+    from hub.journal.record import record_grades
+    from hub.notify.models import Delivery, Notification
+    from tests.journal.conftest import journal_token
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    db = database(url)
+    try:
+        await migrate.upgrade(db)
+        school = await SchoolBuilder(db).start()
+        alice = await school.student("5А", last_name="Алексеева", first_name="Алиса")
+        await school.parent_of(alice, last_name="Алексеев", first_name="Пётр",
+                               email="petr@example.test")
+        path = tmp_path / "grades.csv"
+        path.write_text("source_id,student_id,subject,date,value\n"
+                        f"C-1,{alice.id},Математика,{DAY.isoformat()},5\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
+            "HUB_DATABASE_URL": url, "HUB_DATA_DIR": str(tmp_path / "var"),
+            "HUB_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        }
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("hub")), "import", "grades", str(path),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+        assert "создано 1" in out.decode()
+        async with db.transaction() as session:
+            await record_grades(session, school.school_id, [GradeInput(
+                student=StudentRef(person_id=alice.id), subject="Математика",
+                lesson_date=DAY, value=5, source_id="A-1",
+            )], by=journal_token(school.school_id), source=Source.API)
+
+        async with db.session() as session:
+            ids = dict((source_id, grade_id) for source_id, grade_id in await session.execute(
+                select(Grade.source_id, Grade.id)))
+
+            async def notices(grade_id: int) -> list[tuple[object, ...]]:
+                rows = await session.execute(
+                    select(Notification.person_id, Notification.child_id, Notification.kind,
+                           Notification.title, Notification.body, Notification.url,
+                           Delivery.channel)
+                    .join(Delivery, Delivery.notification_id == Notification.id)
+                    .where(Notification.source_kind == "grade",
+                           Notification.source_id == grade_id))
+                return sorted(tuple(r) for r in rows)
+
+            from_cli, from_api = await notices(ids["C-1"]), await notices(ids["A-1"])
+        assert from_cli and from_cli == from_api
+    finally:
+        await db.dispose()
+
+
+async def test_records_stored_without_notices_are_notified_after_the_fact(
+    sqlite_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hub.commands.notify_missing import cmd_notify_missing
+    from hub.notify.models import Notification
+
+    school = await SchoolBuilder(sqlite_db).start()
+    alice = await school.student("5А")
+    await school.parent_of(alice, email="parent@example.test")
+    text = ("source_id,student_id,subject,date,value\n"
+            f"C-1,{alice.id},Математика,{DAY.isoformat()},5\n"
+            f"C-2,{alice.id},Математика,{DAY.isoformat()},4\n")
+    silent = Database(sqlite_db.url)  # as the import once ran: no notification handlers
+    try:
+        await import_journal(silent, school.school_id, "grades", text, tz=MSK)
+    finally:
+        await silent.dispose()
+
+    async def same_database(_settings: Settings) -> Database:
+        return database(sqlite_db.url)
+
+    monkeypatch.setattr("hub.commands.notify_missing.open_database", same_database)
+    settings = Settings(data_dir=tmp_path, secret_key="k" * 40)
+    args = argparse.Namespace(journal_kind="grades", school=None, since=None)
+    assert await cmd_notify_missing(settings, args) == 0
+    assert capsys.readouterr().out.strip().endswith(": 2")
+
+    async def told() -> list[tuple[int, str]]:
+        async with sqlite_db.session() as session:
+            rows = await session.execute(select(Notification.person_id, Notification.title))
+            return sorted(tuple(r) for r in rows)  # type: ignore[misc]
+
+    first = await told()
+    assert sorted({title for _, title in first}) == [
+        "Оценка 4 по предмету «Математика»", "Оценка 5 по предмету «Математика»"]
+    assert await cmd_notify_missing(settings, args) == 0  # a second run tells no one again
+    assert capsys.readouterr().out.strip().endswith(": 0")
+    assert await told() == first

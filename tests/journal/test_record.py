@@ -3,6 +3,7 @@ whole batch, idempotent upserts, corrections."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -179,3 +180,29 @@ async def test_attendance_rejects_bad_lesson_number_and_batch_over_limit(
                                     source=Source.CSV)
     assert too_many.value.status == 413 and "не больше 1000" in too_many.value.message
     assert await count(db, Attendance) == 0
+
+
+async def test_five_concurrent_identical_corrections_are_stored_and_announced_once(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    marks = 40
+    async with db.transaction() as session:
+        await record_grades(session, school.school_id,
+                            [grade(journal.alice.id, 3, f"j-{n}") for n in range(marks)],
+                            by=journal_token(school.school_id), source=Source.API)
+    correction = [grade(journal.alice.id, 5, f"j-{n}") for n in range(marks)]
+
+    async def send() -> tuple[int, int]:
+        async with db.transaction() as session:
+            result = await record_grades(session, school.school_id, correction,
+                                         by=journal_token(school.school_id), source=Source.API)
+        return result.updated, result.unchanged
+
+    results = await asyncio.gather(*(send() for _ in range(5)))
+    assert sum(updated for updated, _ in results) == marks
+    assert sum(unchanged for _, unchanged in results) == 4 * marks
+    corrections = [e for e in emitted if isinstance(e, GradePosted) and e.corrected]
+    assert len(corrections) == marks
+    async with db.session() as session:
+        stored = list(await session.scalars(select(Grade)))
+    assert {(g.value, g.previous_value, g.corrected) for g in stored} == {(5, 3, True)}

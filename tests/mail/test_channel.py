@@ -206,3 +206,21 @@ async def test_untrusted_certificate_is_refused(tmp_path: Path) -> None:
         with pytest.raises(TemporaryFailure):
             await channel.send(envelope())
         assert sink.messages == []
+
+
+async def test_a_data_without_an_answer_is_uncertain_and_a_refused_recipient_is_not(
+    smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    channel = SmtpChannel(settings_for(smtp_sink, tmp_path, smtp_timeout=0.3), pool_size=2)
+    try:
+        smtp_sink.slow(1.0, stage="data")
+        with pytest.raises(TemporaryFailure) as stalled:
+            await channel.send(envelope())
+        assert stalled.value.uncertain  # the server may have kept it
+        smtp_sink.clear_faults()
+        smtp_sink.fail_next(1, 451, stage="rcpt")
+        with pytest.raises(TemporaryFailure) as deferred:
+            await channel.send(envelope())
+        assert not deferred.value.uncertain  # refused before DATA: nothing was kept
+    finally:
+        await channel.aclose()

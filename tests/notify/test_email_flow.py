@@ -166,3 +166,48 @@ async def test_smtp_server_down_then_back_delivers_once(
     assert message.to == ["anna@example.test"]
     assert await eventually(delivery, lambda d: d.status is DeliveryStatus.SENT)
     assert (await delivery()).attempts == 2 and len(smtp_sink.messages) == 1
+
+
+async def test_a_worker_killed_after_the_servers_250_is_followed_by_one_copy_with_the_same_id(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    smtp_sink: SmtpSink,
+) -> None:
+    from hub.compose import worker as make_worker
+    from hub.notify.worker import WorkerConfig
+    from tests.notify.conftest import post_grade
+
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    killed = make_worker(settings, db, worker_id="killed", config=WorkerConfig(lease=30))
+    taking_over = make_worker(settings, db, worker_id="taking-over")
+    try:
+        [claimed] = await killed.claim()
+        assert await killed.claims.start(claimed.delivery_id)
+        assert claimed.envelope is not None
+        await killed.channels[claimed.channel].send(claimed.envelope)  # 250... then SIGKILL
+        [taken] = await taking_over.claim(now=clock.now() + dt.timedelta(seconds=61))
+        await taking_over._deliver(taken, set())
+    finally:
+        await killed.aclose()
+        await taking_over.aclose()
+    first, second = await smtp_sink.wait_for(2)
+    assert first.message_id == second.message_id
+    async with db.session() as session:
+        delivery = await session.get_one(Delivery, taken.delivery_id)
+    assert delivery.status is DeliveryStatus.SENT and delivery.possible_duplicates == 1
+    assert delivery.attempts == 2
+
+
+async def test_the_worker_holds_an_smtp_connection_for_each_send_in_flight(
+    db: Database, settings: Settings,
+) -> None:
+    from hub.compose import worker as make_worker
+    from hub.notify.channel import ChannelName
+    from hub.notify.worker import WorkerConfig
+    from mail.channel import SmtpChannel
+
+    built = make_worker(settings, db, config=WorkerConfig(concurrency=3))
+    try:
+        smtp = built.channels[ChannelName.EMAIL]
+        assert isinstance(smtp, SmtpChannel) and smtp._idle.qsize() == 3
+    finally:
+        await built.aclose()

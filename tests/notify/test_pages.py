@@ -144,3 +144,16 @@ async def test_delivery_log_never_shows_another_schools_deliveries(
     await sign_in(client, "admin2")
     assert "Найдено: 0" in await (await client.get("/admin/deliveries")).text()
     assert (await post_form(client, f"/admin/deliveries/{delivery_id}/retry")).status == 409
+
+
+async def test_delivery_log_marks_a_possible_duplicate(
+    client: TestClient, db: Database, school: SchoolBuilder, family: Family
+) -> None:
+    await school.person(Role.SYSADMIN, login="admin")
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    async with db.transaction() as session:
+        await session.execute(update(Delivery).values(
+            status=DeliveryStatus.SENT, attempts=2, possible_duplicates=1))
+    await sign_in(client, "admin")
+    page = await (await client.get("/admin/deliveries")).text()
+    assert "возможен повтор ×1" in page

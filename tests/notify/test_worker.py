@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, update
 
 from hub import clock
@@ -164,20 +165,187 @@ async def test_claim_of_a_dead_worker_is_taken_again_after_its_lease(
     first_channel, second_channel = RecordingChannel(), RecordingChannel()
     dead = Worker(settings, db, {ChannelName.EMAIL: first_channel}, worker_id="dead",
                   config=WorkerConfig(lease=30))
-    [claimed] = await dead.claim()  # ...and then the process is killed
+    [claimed] = await dead.claim()  # ...and then the process is killed, before the wire
     other = Worker(settings, db, {ChannelName.EMAIL: second_channel}, worker_id="other")
     assert await other.run_once() == 0  # the lease still holds
 
     later = clock.now() + dt.timedelta(seconds=31)
     [taken] = await other.claim(now=later)
-    assert taken.delivery_id == claimed.delivery_id and taken.attempts == 2
-    # The first worker wakes up late: its result must not overwrite the new claim.
-    await dead._deliver(claimed)
+    # A claim is not an attempt, and nothing went on the wire: no duplicate to fear.
+    assert taken.delivery_id == claimed.delivery_id and taken.attempts == 0
+    assert not taken.resend
+    # The first worker wakes up late: it must neither send nor overwrite the new claim.
+    await dead._deliver(claimed, set())
+    assert first_channel.sent == []
     [delivery] = await deliveries(db)
     assert delivery.status is DeliveryStatus.SENDING and delivery.claimed_by == "other"
-    await other._deliver(taken)
+    await other._deliver(taken, set())
     [delivery] = await deliveries(db)
     assert delivery.status is DeliveryStatus.SENT and delivery.claimed_by is None
+    assert delivery.attempts == 1 and delivery.possible_duplicates == 0
+
+
+async def test_a_send_whose_outcome_was_never_recorded_goes_again_as_a_possible_duplicate(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    dead = Worker(settings, db, {ChannelName.EMAIL: RecordingChannel()}, worker_id="dead")
+    [claimed] = await dead.claim()
+    assert await dead.claims.start(claimed.delivery_id)  # on the wire... and killed
+    [delivery] = await deliveries(db)
+    assert delivery.attempts == 1 and delivery.attempt_started_at is not None
+
+    channel = RecordingChannel()
+    other = Worker(settings, db, {ChannelName.EMAIL: channel}, worker_id="other")
+    # Its worker may still be recording "sent" after an outage: one more lease first.
+    assert await other.claim(now=clock.now() + dt.timedelta(seconds=31)) == []
+    [taken] = await other.claim(now=clock.now() + dt.timedelta(seconds=61))
+    assert taken.resend
+    await other._deliver(taken, set())
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT and delivery.attempt_started_at is None
+    assert delivery.attempts == 2 and delivery.possible_duplicates == 1
+    assert [e.delivery_id for e in channel.sent] == [delivery.id]
+
+
+async def test_an_uncertain_failure_counts_the_next_attempt_as_a_possible_duplicate(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    from hub.notify.channel import TemporaryFailure
+
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    channel.fail_next(TemporaryFailure("connection dropped during DATA", uncertain=True),
+                      channel.temporary())
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel})
+    for _ in range(3):
+        await worker.run_once()
+        await make_due(db)
+    [delivery] = await deliveries(db)
+    # The attempt after the dropped DATA may have repeated the message; the one after the
+    # certain 451 did not.
+    assert delivery.status is DeliveryStatus.SENT and delivery.attempts == 3
+    assert delivery.possible_duplicates == 1
+
+
+async def test_restarts_alone_do_not_count_attempts(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    when = clock.now()
+    for n in range(10):  # claimed, then the worker is killed before the wire, ten times
+        worker = Worker(settings, db, {ChannelName.EMAIL: RecordingChannel()},
+                        worker_id=f"w{n}")
+        when += dt.timedelta(seconds=31)
+        assert len(await worker.claim(now=when)) == 1
+    [delivery] = await deliveries(db)
+    assert delivery.attempts == 0 and delivery.possible_duplicates == 0
+
+
+async def test_a_failed_round_gives_back_the_claims_it_did_not_attempt(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(5):
+        await post_grade(db, school.school_id, family.alice, 5, f"j-{n}")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel},
+                    config=WorkerConfig(concurrency=1))
+    real_start = worker.claims.start
+    calls = 0
+
+    async def start_then_fail(delivery_id: int) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise ConnectionError("the database went away")
+        return await real_start(delivery_id)
+
+    monkeypatch.setattr(worker.claims, "start", start_then_fail)
+    with pytest.raises(ConnectionError):
+        await worker.run_once()
+    rows = await deliveries(db)
+    assert sorted(d.status.value for d in rows) == ["pending"] * 3 + ["sent"] * 2
+    assert all(d.claimed_by is None and d.attempts == 0
+               for d in rows if d.status is DeliveryStatus.PENDING)
+    monkeypatch.setattr(worker.claims, "start", real_start)
+    assert await worker.run_once() == 3  # at once, not after a lease
+
+
+async def test_heartbeat_keeps_short_leases_while_the_worker_works(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    for n in range(4):
+        await post_grade(db, school.school_id, family.alice, 5, f"j-{n}")
+    slow = RecordingChannel()
+    slow.delay = 0.5
+    worker = Worker(settings, db, {ChannelName.EMAIL: slow},
+                    config=WorkerConfig(concurrency=1, lease=0.6))
+    other = Worker(settings, db, {ChannelName.EMAIL: RecordingChannel()},
+                   config=WorkerConfig(lease=0.6))
+    task = asyncio.create_task(worker.run_once())
+    await slow.wait_for(1)
+    taken = []
+    while not task.done():  # 2 s of sends: well past the lease of 0.6 s
+        taken += await other.claim()
+        await asyncio.sleep(0.05)
+    assert await task == 4 and taken == [] and len(slow.sent) == 4
+
+
+async def test_recording_sent_outlasts_a_database_outage(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel},
+                    config=WorkerConfig(lease=30))
+    real_write = worker.outcomes._write
+    failures = 6  # more than the five tries that used to give up
+
+    async def flaky(outcomes):  # type: ignore[no-untyped-def]
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise ConnectionError("the database is restarting")
+        return await real_write(outcomes)
+
+    monkeypatch.setattr(worker.outcomes, "_write", flaky)
+    monkeypatch.setattr(worker.outcomes._writer, "_write", flaky)
+    monkeypatch.setattr("hub.notify.outcomes.asyncio.sleep", _no_wait)
+    assert await worker.run_once() == 1
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT and len(channel.sent) == 1
+
+
+_sleep = asyncio.sleep
+
+
+async def _no_wait(_seconds: float) -> None:
+    await _sleep(0)
+
+
+async def test_a_chat_unlinked_earlier_falls_back_to_email_too(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    from hub.notify.addresses import disable_address
+    from hub.notify.channel import NotificationKind
+    from hub.notify.preferences import Mode, set_mode
+
+    async with db.transaction() as session:
+        await set_address(session, family.anna.id, ChannelName.TELEGRAM, "1001")
+        await set_mode(session, family.anna.id, NotificationKind.GRADES, ChannelName.EMAIL,
+                       Mode.OFF)
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    async with db.transaction() as session:  # an earlier delivery's 403 unlinked the chat
+        await disable_address(session, family.anna.id, ChannelName.TELEGRAM, "403: blocked")
+    email, telegram = RecordingChannel(), RecordingChannel(ChannelName.TELEGRAM)
+    worker = Worker(settings, db, {ChannelName.EMAIL: email, ChannelName.TELEGRAM: telegram})
+    while await worker.run_once():
+        pass
+    assert telegram.sent == [] and [e.address for e in email.sent] == ["anna@example.test"]
+    rows = await deliveries(db)
+    assert sorted((d.channel.value, d.status.value) for d in rows) == [
+        ("email", "sent"), ("telegram", "failed")
+    ]
 
 
 async def test_workers_side_by_side_send_each_message_once(
@@ -247,3 +415,39 @@ async def test_delivery_summary_counts_delivered_waiting_and_failed_per_grade(
     async with db.session() as session:
         assert await delivery_summary(session, "grade", grade_id) == {
             "delivered": 1, "waiting": 0, "failed": 1, "notified": 2}
+
+
+async def test_sends_finishing_together_record_their_outcomes_in_one_write(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(12):
+        await post_grade(db, school.school_id, family.alice, 5, f"j-{n}")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel},
+                    config=WorkerConfig(concurrency=6))
+    writes: list[int] = []
+    real_write = worker.outcomes._writer._write
+
+    async def counted(outcomes):  # type: ignore[no-untyped-def]
+        writes.append(len(outcomes))
+        return await real_write(outcomes)
+
+    monkeypatch.setattr(worker.outcomes._writer, "_write", counted)
+    assert await worker.run_once() == 12
+    assert sum(writes) == 12 and len(writes) < 12 and max(writes) > 1
+    assert all(d.status is DeliveryStatus.SENT for d in await deliveries(db))
+
+
+async def test_a_cancelled_delivery_is_not_counted_as_failed(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    from hub.journal.models import Grade
+    from hub.notify.summary import delivery_summary
+
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    async with db.transaction() as session:
+        await session.execute(update(Delivery).values(status=DeliveryStatus.CANCELLED))
+        grade_id = await session.scalar(select(Grade.id))
+        assert grade_id is not None
+        summary = await delivery_summary(session, "grade", grade_id)
+    assert summary["failed"] == 0 and summary["waiting"] == 0

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import accumulate
 from operator import attrgetter, itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from . import aim, lexicon
 from .frequent import table_for
@@ -96,7 +96,7 @@ class _TokenInfo(NamedTuple):
     model_words: tuple[str, ...]  # the words the model reads
     hit: _Hit | None
     weight: float
-    count: int
+    model_hits: int  # how many model features the words had ("count" would hide tuple.count)
     single: str  # the letter, if the token is a single letter (for х у й runs)
     flag: bool  # a lexicon hit: the message needs the full (slow) path
     code: str = "."  # "h" a lexicon hit, "s" a single letter, "." otherwise (for the fast path)
@@ -106,7 +106,7 @@ _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
 _code_of = attrgetter("code")
 _MARKED_RE = re.compile("[hs]")
 _weight_of = attrgetter("weight")
-_count_of = attrgetter("count")
+_hits_of = attrgetter("model_hits")
 _flag_of = attrgetter("flag")
 _single_of = attrgetter("single")
 _first = itemgetter(0)
@@ -273,7 +273,7 @@ class Detector:
         if _capitalised(raw):
             return self._clean_info(raw, words)
         return _TokenInfo(words, tuple(w for i in infos for w in i.model_words), None,
-                          sum(i.weight for i in infos), sum(i.count for i in infos), "", False)
+                          sum(i.weight for i in infos), sum(i.model_hits for i in infos), "", False)
 
     def _analyze_known(self, raw: str) -> _TokenInfo:
         """A frequent form's analysis: a short frequent word is a word, not a fragment of
@@ -294,7 +294,7 @@ class Detector:
             return None
         if word in lexicon.ADDRESS_WORDS:
             return info
-        return info._replace(model_words=(), weight=0.0, count=0)
+        return info._replace(model_words=(), weight=0.0, model_hits=0)
 
     def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
         """The analysis of a token whose words no lexicon rule can match."""
@@ -415,9 +415,9 @@ class Detector:
         if model is None or not infos:
             return 0.0
         if len(infos) <= MODEL_WINDOW:
-            return model.probability(sum(map(_weight_of, infos)), sum(map(_count_of, infos)))
+            return model.probability(sum(map(_weight_of, infos)), sum(map(_hits_of, infos)))
         ws = [0.0, *accumulate(map(_weight_of, infos))]
-        ns = [0, *accumulate(map(_count_of, infos))]
+        ns = [0, *accumulate(map(_hits_of, infos))]
         last = len(infos)
         best = 0.0
         step = MODEL_WINDOW // 2
@@ -440,7 +440,7 @@ class Detector:
                                             if i is None))
                 found = self._analyze_unseen(unseen)
                 infos = [i or found[t] for i, t in zip(infos, toks, strict=True)]
-        return infos
+        return cast(list[_TokenInfo], infos)  # every token has its analysis by now
 
     def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
         """Analyse a message's unseen tokens together: when they are all plain words (the
@@ -502,7 +502,7 @@ class Detector:
         codes = "".join(map(_code_of, infos))
         marked = [m.start() for m in _MARKED_RE.finditer(codes)]
         p = 0.0
-        if self.model is not None and any(map(_count_of, infos)):
+        if self.model is not None and any(map(_hits_of, infos)):
             p = self._model_p(infos)
         model_holds = p >= self.hold_threshold and len(raws) >= MODEL_MIN_WORDS
         toks: list[tuple[int, int, _TokenInfo]] = []
@@ -672,7 +672,7 @@ class Detector:
         best = None
         best_w = _MODEL_REASON_MIN
         for s, e, info in toks:
-            if info.count and info.weight > best_w:
+            if info.model_hits and info.weight > best_w:
                 best, best_w = (s, e, info), info.weight
         if best is None:
             return Reason(0, len(text), text[:200], "", f"{prefix}model", Category.RUDE, p)

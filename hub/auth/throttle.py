@@ -78,8 +78,8 @@ class DatabaseCounter:
         insert = (postgresql.insert if self.db.engine.dialect.name == "postgresql"
                   else sqlite.insert)(SignInCounter)
         ended = SignInCounter.window_ends <= now
-        statement = insert.values(key=key, count=max(amount, 0), window_ends=now + window)
-        statement = statement.on_conflict_do_update(
+        first = insert.values(key=key, count=max(amount, 0), window_ends=now + window)
+        statement = first.on_conflict_do_update(
             index_elements=[SignInCounter.key],
             set_={
                 "count": case((ended, max(amount, 0)),

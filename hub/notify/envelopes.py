@@ -72,9 +72,10 @@ async def load_envelopes(
     loaded: list[tuple[Delivery, Envelope | None]] = []
     for delivery in deliveries:
         address = addresses[delivery.person_id].get(delivery.channel)
+        items: tuple[Item, ...]
         if delivery.notification_id is not None:
-            note = notes.get(delivery.notification_id)
-            items = (item(note),) if note is not None else ()
+            own = notes.get(delivery.notification_id)
+            items = (item(own),) if own is not None else ()
         else:
             items = tuple(item(n) for n in gathered[delivery.id])
         envelope = None

@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from hub.auth.access import Principal
+from hub.auth.identity import IdentityCache
 from hub.auth.models import Account
 from hub.auth.sessions import SessionStore
 from hub.broker import Broker
@@ -27,12 +28,16 @@ class NavItem:
     order: int = 50
     # A coroutine function (request) -> int for a badge, e.g. the queue's item count.
     badge: Callable[[web.Request], object] | None = None
+    # The tables the badge counts in: it is counted again only after a write to one of
+    # them (hub.http.badges); none, counted on every page.
+    badge_tables: tuple[str, ...] = ()
 
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 BROKER = web.AppKey("broker", Broker)  # type: ignore[type-abstract]
 SESSIONS = web.AppKey("sessions", SessionStore)  # type: ignore[type-abstract]
+IDENTITIES = web.AppKey("identities", IdentityCache)
 REDIS = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
 NAV = web.AppKey("nav", list[NavItem])
 # Every package's personal data, for export and erasure (hub.compose.privacy_sources).

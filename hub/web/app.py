@@ -10,12 +10,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from hub.auth.identity import IdentityCache
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
 from hub.http import middlewares
-from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS
+from hub.http.keys import BROKER, DB, IDENTITIES, NAV, REDIS, SESSIONS, SETTINGS
 from hub.http.render import setup_templates
 
 STATIC = Path(__file__).parent / "static"
@@ -56,6 +57,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     previous = get_broker()
     set_broker(app[BROKER])
     app[SESSIONS] = RedisSessionStore(redis) if redis else DatabaseSessionStore(app[DB])
+    app[IDENTITIES] = IdentityCache(app[DB], app[SESSIONS])
     yield
     if get_broker() is app[BROKER]:
         set_broker(previous)  # what the process had before this app, not a closed broker

@@ -195,17 +195,18 @@ async def list_topics(
 async def get_topic(
     session: AsyncSession, principal: Principal, topic_id: int
 ) -> tuple[Topic, Section]:
-    topic = await session.get(Topic, topic_id)
-    if topic is None or topic.school_id != principal.school_id:
-        raise NotFound("Тема не найдена.")
-    section = await get_section(session, principal, topic.section_id)
-    visible = await session.scalar(
-        select(func.count()).select_from(Topic).where(
-            Topic.id == topic.id, _visible_topics(principal)  # type: ignore[arg-type]
+    # One statement: the topic, if the reader may see it, with its section.
+    found = (await session.execute(
+        select(Topic, Section).join(Section, Section.id == Topic.section_id).where(
+            Topic.id == topic_id, Topic.school_id == principal.school_id,
+            _visible_topics(principal),  # type: ignore[arg-type]
         )
-    )
-    if not visible:
+    )).first()
+    if found is None:
         raise NotFound("Тема не найдена.")
+    topic, section = found
+    if not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
     return topic, section
 
 

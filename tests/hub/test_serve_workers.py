@@ -59,8 +59,9 @@ async def test_two_processes_share_the_port_and_see_a_deactivation(
            "HUB_DATA_DIR": str(data_dir), "HUB_DATABASE_URL": database_url,
            "HUB_PORT": str(port), "HUB_EMBEDDED_WORKER": "false",
            "HUB_SECRET_KEY": "test-secret-key-" + "x" * 32, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([*HUB, "serve", "--workers", "2"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = await asyncio.create_subprocess_exec(
+        *HUB, "serve", "--workers", "2", env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
@@ -75,11 +76,12 @@ async def test_two_processes_share_the_port_and_see_a_deactivation(
                 pytest.fail("hub serve --workers 2 did not answer")
             children = _children(server.pid)
             assert len(children) == 2
-            created = subprocess.run(
-                [*HUB, "user", "create", "parent", "--last-name", "Петрова",
-                 "--first-name", "Мария", "--role", "parent"],
-                env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-            password = re.search(r"initial password: (\S+)", created)
+            creating = await asyncio.create_subprocess_exec(
+                *HUB, "user", "create", "parent", "--last-name", "Петрова",
+                "--first-name", "Мария", "--role", "parent",
+                env=env, cwd=ROOT, stdout=subprocess.PIPE)
+            created, _ = await creating.communicate()
+            password = re.search(r"initial password: (\S+)", created.decode())
             assert password is not None
             async with client.get(f"{base}/signin") as response:
                 await response.read()
@@ -108,7 +110,7 @@ async def test_two_processes_share_the_port_and_see_a_deactivation(
                         assert response.status == 303
     finally:
         server.send_signal(signal.SIGTERM)
-        _, errors = server.communicate(timeout=30)
+        _, errors = await asyncio.wait_for(server.communicate(), timeout=30)
     assert server.returncode == 0, errors.decode()[-3000:]
 
 

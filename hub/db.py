@@ -90,6 +90,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 5)
             kwargs.setdefault("max_overflow", 5)
         kwargs.setdefault("connect_args", {"timeout": 10})
+        # A session or connection ends its own transaction when it closes; the pool's
+        # second ROLLBACK on return is one more hop to aiosqlite's thread per request.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

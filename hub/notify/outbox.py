@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,6 +119,75 @@ async def enqueue_many(
         await add_to_digest(session, notification, channel, slot, now=now)
     wake_after_commit(session)
     return [n for n, _ in notifications]
+
+
+async def enqueue_audience(
+    session: AsyncSession,
+    school_id: int,
+    recipients: Select[tuple[int, int | None]],
+    message: Message,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """`enqueue` for an audience the database resolves (a SELECT of (person id, child
+    id), hub.notify.recipients.in_classes_query): the notifications are written by one
+    INSERT … SELECT, the people's preferences and addresses are read by the notifications'
+    source, and the instant deliveries go in one bulk INSERT. A school-wide announcement
+    to ten thousand parents sends no id list either way. Returns how many were told."""
+    now = now or clock.now()
+    audience = recipients.subquery()
+    table = Notification.__table__
+    c = table.c
+    constants = {
+        "school_id": school_id, "kind": message.kind, "title": message.title[:300],
+        "body": message.body, "url": message.url, "source_kind": message.source_kind,
+        "source_id": message.source_id, "urgent": message.urgent, "created_at": now,
+    }
+    names = [*constants, "person_id", "child_id"]
+    source = select(*(literal(value, c[name].type) for name, value in constants.items()),
+                    audience.c.person_id, audience.c.child_id)
+    told = (await session.execute(
+        insert(table).from_select(names, source).returning(c.id, c.person_id, c.child_id)
+    )).all()
+    if not told:
+        return 0
+    people = select(Notification.person_id).where(
+        Notification.source_kind == message.source_kind,
+        Notification.source_id == message.source_id, Notification.created_at == now,
+    )
+    prefs = await preferences_of(session, people)
+    addresses = await addresses_of(session, people)
+    own = sorted({person for _, person, child in told if person == child})
+    explicit = await explicit_modes(session, own) if own else {}
+    instant: list[dict[str, object]] = []
+    digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
+    for notification_id, person, child in told:
+        for channel in SENT_CHANNELS:
+            if channel not in addresses[person]:
+                continue
+            if person == child:
+                mode = explicit[person].get((message.kind, channel), Mode.OFF)
+            else:
+                mode = prefs[person].mode(message.kind, channel)
+            if mode is Mode.INSTANT:
+                instant.append({
+                    "school_id": school_id, "person_id": person,
+                    "notification_id": notification_id, "channel": channel,
+                    "kind": message.kind, "status": DeliveryStatus.PENDING,
+                    "due_at": schedule.instant_due(prefs[person], now, urgent=message.urgent),
+                    "attempts": 0, "created_at": now,
+                })
+            elif mode is Mode.DIGEST:
+                digests.append((
+                    Notification(id=notification_id, school_id=school_id, person_id=person),
+                    channel, schedule.digest_slot(prefs[person], now),
+                ))
+    if instant:
+        await session.execute(insert(Delivery), instant)
+    for notification, channel, slot in digests:
+        await add_to_digest(session, notification, channel, slot, now=now)
+    wake_after_commit(session)
+    return len(told)
 
 
 async def add_to_digest(

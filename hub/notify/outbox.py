@@ -12,7 +12,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Insert,
+    Select,
+    and_,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,15 +31,20 @@ from hub import clock
 from hub.broker import get_broker
 from hub.events import after_commit
 from hub.notify import schedule
-from hub.notify.addresses import addresses_of
+from hub.notify.addresses import ContactAddress, addresses_of
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
 from hub.notify.preferences import (
+    DEFAULT_MODES,
     SENT_CHANNELS,
+    ChannelPreference,
+    DeliverySchedule,
     Mode,
+    Preferences,
     explicit_modes,
     preferences_of,
 )
+from hub.school import Person
 
 log = logging.getLogger(__name__)
 
@@ -151,17 +167,35 @@ async def enqueue_audience(
     )).all()
     if not told:
         return 0
-    people = select(Notification.person_id).where(
-        Notification.source_kind == message.source_kind,
-        Notification.source_id == message.source_id, Notification.created_at == now,
-    )
-    prefs = await preferences_of(session, people)
-    addresses = await addresses_of(session, people)
+    by_source = and_(Notification.source_kind == message.source_kind,
+                     Notification.source_id == message.source_id,
+                     Notification.created_at == now)
+    # Most people keep the defaults and their record's e-mail: their deliveries are one
+    # INSERT … SELECT. The others (own preferences, quiet hours, a chat or an address of
+    # their own, a student told of their own things) are decided here one by one.
+    own_settings = union(select(ChannelPreference.person_id), select(DeliverySchedule.person_id),
+                         select(ContactAddress.person_id))
+    audience_ids = select(Notification.person_id).where(by_source)
+    with_settings = own_settings.subquery().c[0]
+    special = set(await session.scalars(
+        select(with_settings).where(with_settings.in_(audience_ids))
+    ))
+    if DEFAULT_MODES.get((message.kind, ChannelName.EMAIL)) is Mode.INSTANT:
+        await session.execute(_default_email_deliveries(school_id, message, now, by_source,
+                                                        own_settings))
+    else:
+        special |= {person for _, person, _ in told}
+    special |= {person for _, person, child in told if person == child}
+    chosen = sorted(special)
+    prefs = await preferences_of(session, chosen)
+    addresses = await addresses_of(session, chosen)
     own = sorted({person for _, person, child in told if person == child})
     explicit = await explicit_modes(session, own) if own else {}
     instant: list[dict[str, object]] = []
     digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
     for notification_id, person, child in told:
+        if person not in special:
+            continue
         for channel in SENT_CHANNELS:
             if channel not in addresses[person]:
                 continue
@@ -188,6 +222,31 @@ async def enqueue_audience(
         await add_to_digest(session, notification, channel, slot, now=now)
     wake_after_commit(session)
     return len(told)
+
+
+def _default_email_deliveries(
+    school_id: int, message: Message, now: dt.datetime, by_source: ColumnElement[bool],
+    own_settings: CompoundSelect,
+) -> Insert:
+    """An instant e-mail delivery for each notification of this source whose person has
+    an e-mail address and no settings of their own (the defaults: no quiet hours to wait
+    for, hence one due time for all)."""
+    n = Notification.__table__.c
+    d = Delivery.__table__.c
+    values = {
+        "school_id": school_id, "channel": ChannelName.EMAIL, "kind": message.kind,
+        "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
+        "due_at": schedule.instant_due(Preferences(), now, urgent=message.urgent),
+    }
+    rows = (
+        select(*(literal(value, d[name].type) for name, value in values.items()),
+               n.person_id, n.id)
+        .join(Person, Person.id == n.person_id)
+        .where(by_source, Person.email.is_not(None), n.person_id.not_in(own_settings),
+               or_(n.child_id.is_(None), n.person_id != n.child_id))
+    )
+    return insert(Delivery.__table__).from_select(
+        [*values, "person_id", "notification_id"], rows)
 
 
 async def add_to_digest(

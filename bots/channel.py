@@ -131,7 +131,7 @@ class TelegramChannel:
         while True:
             attempt += 1
             try:
-                await take(self.limiter, buckets,
+                await take(self.limiter, buckets, late_limit=limits.LATE_LIMIT,
                            max_wait=self.max_wait if first else self.max_wait * 3)
                 message = await self.bot.send_message(
                     chat_id, html, parse_mode=ParseMode.HTML,

@@ -29,9 +29,11 @@ from hub.ratelimit import (
 )
 
 # A little under Telegram's 30/s, 1/s per chat and 20/min per group: requests leave evenly
-# spaced (a sender that wakes late gives its slot up rather than bunching, hub.ratelimit)
-# but arrive with some jitter, and Telegram counts arrivals.
-BOT_RATE = Rate(59, 2.0)  # 29.5 a second
+# spaced but arrive with some jitter, and Telegram counts arrivals in any one second. At
+# 29/s thirty slots span 1.034 s, so a send may arrive up to 34 ms late before 31 fall in
+# one second; a sender that wakes more than LATE_LIMIT after its slot gives it up.
+BOT_RATE = Rate(29, 1.0)
+LATE_LIMIT = 0.025
 CHAT_RATE = Rate(1, 1.05)
 GROUP_RATE = Rate(20, 63.0)
 

@@ -15,12 +15,15 @@ a district with several web hosts caches for at most the caches' own age limit.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 Stamp = tuple[int, ...]
+
+log = logging.getLogger(__name__)
 
 
 class TableStamps:
@@ -30,7 +33,11 @@ class TableStamps:
         self.folder = folder
         self._local: dict[str, int] = {}
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a read-only data folder: this process only
+                log.warning("write stamps kept in this process only: %s", exc)
+                self.folder = None
 
     def bump(self, tables: Iterable[str]) -> None:
         for table in tables:

@@ -1,11 +1,13 @@
-"""Start-up time of `hub serve` on an empty database, and the request rate of a signed-in
-page (the profile) side by side with aiohttp's bare hello-world, on this machine, in one run.
+"""Start-up time of `hub serve` on an empty database; the signed-in profile and /healthz
+beside aiohttp's hello-world and the one-query ceiling (bench/pageload.py); and the same
+pages from `hub serve --workers N`, on this machine, in one run.
 
-    .venv/bin/python bench/serve.py [--requests 5000] [--concurrency 32] [--client]
+    .venv/bin/python bench/serve.py [--concurrency 32] [--seconds 10] [--workers 2]
 
-Both servers run as subprocesses on 127.0.0.1. Load comes from `wrk` when it is installed
-(unless --client), otherwise from a bounded aiohttp client (N concurrent, a fixed number of
-requests). Prints the figures and the ratio; asserts nothing.
+Every server runs as a subprocess on 127.0.0.1 under wrk (2 threads). Prints requests per
+second, the servers' CPU time per request and each figure's share of the ceiling, and what
+N processes give over one; asserts nothing. On a 2-core machine wrk itself takes a share of
+the cores the processes would use.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import aiohttp
 # the moderation package: look in the repository instead.
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
+
+from bench import pageload  # noqa: E402
 
 HELLO_APP = textwrap.dedent("""
     import sys
@@ -102,103 +106,65 @@ async def sign_in_by_invitation(base: str, token: str) -> str:
     return f"hub_session={cookie}"
 
 
-async def client_rate(url: str, requests: int, concurrency: int, cookie: str | None) -> float:
-    """Requests per second with `concurrency` workers sharing `requests` requests."""
-    headers = {"Cookie": cookie} if cookie else {}
-    remaining = requests
-    errors: list[int] = []
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                async with session.get(url, allow_redirects=False) as response:
-                    await response.read()
-                    if response.status != 200:
-                        errors.append(response.status)
-
-        for _ in range(min(200, requests // 10 or 1)):  # warm-up
-            async with session.get(url, allow_redirects=False) as response:
-                await response.read()
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"{len(errors)} requests to {url} did not answer 200: {errors[:5]}")
-    return requests / elapsed
-
-
-def wrk_rate(url: str, concurrency: int, seconds: int, cookie: str | None) -> float:
-    command = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--latency"]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    if "Non-2xx" in out:
-        raise SystemExit(f"wrk saw non-2xx answers from {url}:\n{out}")
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if found is None:
-        raise SystemExit(f"cannot read wrk's output:\n{out}")
-    return float(found.group(1))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--requests", type=int, default=5000, help="aiohttp client: requests")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10, help="wrk: duration per server")
-    parser.add_argument("--client", action="store_true", help="use the aiohttp client, not wrk")
+    parser.add_argument("--workers", type=int, default=2, help="processes to compare with one")
     args = parser.parse_args()
-    use_wrk = shutil.which("wrk") is not None and not args.client
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/serve.py needs wrk")
+    load = {"seconds": args.seconds, "connections": args.concurrency, "threads": 2}
 
     with tempfile.TemporaryDirectory() as folder:
-        hub_port, hello_port = free_port(), free_port()
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
             "HUB_DATA_DIR": str(Path(folder) / "var"),
-            "HUB_PORT": str(hub_port),
             "HUB_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(REPO),
+            "HUB_EMBEDDED_WORKER": "false",
         }
-        base = f"http://127.0.0.1:{hub_port}"
         started = time.perf_counter()
-        hub = subprocess.Popen([*HUB, "serve"], env=env, stdout=subprocess.DEVNULL)
-        hello = None
+        hub, base = pageload.start_hub(env)
+        startup = time.perf_counter() - started
+        full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+                    **env, "PYTHONPATH": str(REPO)}
+        hello = ceiling = None
+        figures: dict[str, pageload.Figure] = {}
         try:
-            asyncio.run(wait_until_up(f"{base}/healthz", hub))
-            startup = time.perf_counter() - started
-            cookie = asyncio.run(sign_in_by_invitation(base, invitation_token(env)))
-
+            cookie = asyncio.run(sign_in_by_invitation(base, invitation_token(full_env)))
+            hello_port = free_port()
             hello = subprocess.Popen([sys.executable, "-c", HELLO_APP, str(hello_port)])
             asyncio.run(wait_until_up(f"http://127.0.0.1:{hello_port}/", hello))
-
-            targets = (("hub /profile (signed in)", f"{base}/profile", cookie),
-                       ("hub /healthz (one query)", f"{base}/healthz", None),
-                       ("aiohttp hello-world", f"http://127.0.0.1:{hello_port}/", None))
-            rates = {}
-            for name, url, with_cookie in targets:
-                if use_wrk:
-                    rates[name] = wrk_rate(url, args.concurrency, args.seconds, with_cookie)
-                else:
-                    rates[name] = asyncio.run(client_rate(
-                        url, args.requests, args.concurrency, with_cookie
-                    ))
+            ceiling, ceiling_url = pageload.start_ceiling(
+                f"sqlite+aiosqlite:///{Path(folder) / 'var' / 'hub.db'}")
+            one = pageload.process_tree(hub.pid)
+            figures["ceiling: one SQLAlchemy query"] = pageload.wrk(
+                ceiling_url, [ceiling.pid], **load)
+            figures["aiohttp hello-world"] = pageload.wrk(
+                f"http://127.0.0.1:{hello_port}/", [hello.pid], **load)
+            figures["hub /healthz, 1 process"] = pageload.wrk(f"{base}/healthz", one, **load)
+            figures["hub /profile, 1 process"] = pageload.wrk(
+                f"{base}/profile", one, cookie=cookie, **load)
+            pageload.stop(hub)
+            hub, base = pageload.start_hub(env, workers=args.workers)
+            many = pageload.process_tree(hub.pid)
+            figures[f"hub /healthz, {args.workers} processes"] = pageload.wrk(
+                f"{base}/healthz", many, **load)
+            figures[f"hub /profile, {args.workers} processes"] = pageload.wrk(
+                f"{base}/profile", many, cookie=cookie, **load)
         finally:
-            for process in (hub, hello):
-                if process is not None:
-                    process.terminate()
-                    process.wait(10)
+            for process in (hub, hello, ceiling):
+                pageload.stop(process)
 
-    load = (f"wrk, {args.concurrency} connections, {args.seconds} s each" if use_wrk else
-            f"aiohttp client, {args.concurrency} concurrent, {args.requests} requests each")
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {load}")
     print(f"hub serve start-up on an empty SQLite database (to /healthz): {startup:.2f} s")
-    for name, rate in rates.items():
-        print(f"{name:<28} {rate:10.0f} requests/s")
-    profile, bare = rates["hub /profile (signed in)"], rates["aiohttp hello-world"]
-    print(f"ratio profile / hello-world: {profile / bare:.4f} "
-          f"(hello-world answers {bare / profile:.0f}× as many)")
+    pageload.report(
+        f"bench/serve.py: wrk, {args.concurrency} connections, {args.seconds} s each, SQLite, "
+        f"{os.cpu_count()} CPUs (CPU ms/req: all of a server's processes)",
+        figures, "ceiling: one SQLAlchemy query")
+    for page in ("healthz", "profile"):
+        alone = figures[f"hub /{page}, 1 process"].rate
+        together = figures[f"hub /{page}, {args.workers} processes"].rate
+        print(f"/{page}: {args.workers} processes give {together / alone:.2f}× one process's "
+              "requests per second")
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ from aiogram.exceptions import (
 )
 from aiogram.types import LinkPreviewOptions
 
+from bots import limits
 from bots.client import bot_id_of, make_bot
-from bots.limits import BOT_RATE, CHAT_RATE, bot_key, chat_key, limiter_for
+from bots.limits import BOT_RATE, CHAT_RATE, chat_key, limiter_for
 from bots.splitting import split_html
 from hub.config import Settings
 from hub.db import Database
@@ -124,12 +125,13 @@ class TelegramChannel:
 
     async def _send_piece(self, envelope: Envelope, chat_id: int, html: str, *, first: bool) -> int:
         chat_bucket = chat_key(self.bot.id, chat_id)
-        buckets = [(bot_key(self.bot.id), self.bot_rate), (chat_bucket, self.chat_rate)]
+        buckets = limits.buckets(self.bot.id, chat_id, bot_rate=self.bot_rate,
+                                 chat_rate=self.chat_rate)
         attempt = 0
         while True:
             attempt += 1
             try:
-                await take(self.limiter, buckets,
+                await take(self.limiter, buckets, late_limit=limits.LATE_LIMIT,
                            max_wait=self.max_wait if first else self.max_wait * 3)
                 message = await self.bot.send_message(
                     chat_id, html, parse_mode=ParseMode.HTML,

@@ -234,8 +234,11 @@ async def author_names(session: AsyncSession, ids: set[int | None]) -> dict[int 
     names: dict[int | None, str] = {None: ERASED_AUTHOR}
     wanted = [i for i in ids if i is not None]
     if wanted:
-        for person in await session.scalars(select(Person).where(Person.id.in_(wanted))):
-            names[person.id] = person.short_name
+        # The two columns only: a whole Person would load its roles too, a second query.
+        for person_id, first_name, last_name in await session.execute(
+            select(Person.id, Person.first_name, Person.last_name).where(Person.id.in_(wanted))
+        ):
+            names[person_id] = f"{first_name} {last_name}"
     return names
 
 

@@ -78,14 +78,17 @@ async def _topic_context(request: web.Request, topic_id: int, page: int | None) 
     principal, _ = signed_in(request)
     size = min(max(query_int(request, "size", topics.PAGE_SIZE) or topics.PAGE_SIZE, 10), 100)
     async with request.app[DB].transaction() as session:
-        topic, section, listing, last_read = await topics.topic_page(
+        topic, section, listing, reader = await topics.topic_page(
             session, principal, topic_id, page=page, page_size=size
         )
-        subscribed = await topics.is_subscribed(session, principal.person_id, topic.id)
-        names = await author_names(session, {topic.author_id})
+        # The opening post's author is usually on the page already.
+        author = next((e.author for e in listing.items if e.post.author_id == topic.author_id
+                       and topic.author_id is not None), None)
+        if author is None:
+            author = (await author_names(session, {topic.author_id})).get(topic.author_id)
     return {
-        "topic": topic, "section": section, "listing": listing, "last_read": last_read,
-        "subscribed": subscribed, "topic_author": names.get(topic.author_id),
+        "topic": topic, "section": section, "listing": listing,
+        "last_read": reader.last_read, "subscribed": reader.subscribed, "topic_author": author,
         "may_post": audience.may_post_in_section(principal, section),
         "oversees": audience.oversees(principal, section), "Status": Status,
     }

@@ -8,7 +8,7 @@ a subscriber is told of a reply only while they may still read the section.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audience, sanitize
@@ -33,7 +33,7 @@ from hub.events import (
 )
 from hub.notify import recipients
 from hub.notify.channel import NotificationKind
-from hub.notify.outbox import Message, enqueue
+from hub.notify.outbox import Message, Recipients, enqueue, enqueue_audience
 from hub.notify.revision import revise, withdraw
 from hub.school import STAFF_ROLES, ConsentPurpose, Person, RoleGrant, SchoolClass, consenting
 
@@ -45,36 +45,37 @@ def _preview(safe_html: str) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
 
 
-async def _audience_of(
-    session: AsyncSession, announcement: Announcement
-) -> list[tuple[int, int | None]]:
+async def _staff_audience(session: AsyncSession, announcement: Announcement) -> Recipients:
+    staff = list(await session.scalars(select(Person.id).where(
+        Person.school_id == announcement.school_id,
+        exists().where(RoleGrant.person_id == Person.id, RoleGrant.role.in_(list(STAFF_ROLES))),
+    )))
+    allowed = await consenting(session, staff, ConsentPurpose.NOTIFICATIONS)
+    return [(person, None) for person in sorted(allowed) if person != announcement.author_id]
+
+
+def _class_audience(announcement: Announcement) -> Select[tuple[int, int | None]]:
+    """The recipients of a class, parents' or school-wide announcement, as one SELECT:
+    the database resolves the whole school (hub.notify.recipients.in_classes_query)."""
     kind = NotificationKind.ANNOUNCEMENTS
-    if announcement.audience is Audience.STAFF:
-        staff = list(await session.scalars(select(Person.id).where(
-            Person.school_id == announcement.school_id,
-            exists().where(RoleGrant.person_id == Person.id,
-                           RoleGrant.role.in_(list(STAFF_ROLES))),
-        )))
-        allowed = await consenting(session, staff, ConsentPurpose.NOTIFICATIONS)
-        return [(person, None) for person in sorted(allowed)]
     if announcement.audience is Audience.CLASSES:
-        class_ids = list(await session.scalars(
-            select(AnnouncementClass.class_id)
-            .where(AnnouncementClass.announcement_id == announcement.id)
-        ))
+        class_ids = select(AnnouncementClass.class_id).where(
+            AnnouncementClass.announcement_id == announcement.id)
         target = announcement.class_target
     else:
-        class_ids = list(await session.scalars(
-            select(SchoolClass.id).where(SchoolClass.school_id == announcement.school_id)
-        ))
+        class_ids = select(SchoolClass.id).where(SchoolClass.school_id == announcement.school_id)
         target = (ClassTarget.PARENTS if announcement.audience is Audience.PARENTS
                   else ClassTarget.BOTH)
-    found = await recipients.in_classes(session, announcement.school_id, class_ids, kind)
+    found = recipients.in_classes_query(announcement.school_id, class_ids, kind).subquery()
+    query = select(found.c.person_id, found.c.child_id)
+    if announcement.author_id is not None:
+        query = query.where(found.c.person_id != announcement.author_id)
     if target is ClassTarget.PARENTS:
-        return [(p, c) for p, c in found if p != c]
-    if target is ClassTarget.STUDENTS:
-        return [(p, c) for p, c in found if p == c]
-    return found
+        query = query.where(or_(found.c.child_id.is_(None),
+                                found.c.person_id != found.c.child_id))
+    elif target is ClassTarget.STUDENTS:
+        query = query.where(found.c.person_id == found.c.child_id)
+    return query
 
 
 async def on_announcement(session: AsyncSession, event: Event) -> None:
@@ -82,9 +83,7 @@ async def on_announcement(session: AsyncSession, event: Event) -> None:
     announcement = await session.get(Announcement, event.announcement_id)
     if announcement is None:
         return
-    to = [(p, c) for p, c in await _audience_of(session, announcement)
-          if p != announcement.author_id]
-    await enqueue(session, announcement.school_id, to, Message(
+    message = Message(
         kind=NotificationKind.ANNOUNCEMENTS,
         title=("Срочно: " if announcement.urgent else "") + announcement.title,
         body=_preview(announcement.body_html),
@@ -92,7 +91,13 @@ async def on_announcement(session: AsyncSession, event: Event) -> None:
         source_kind="announcement",
         source_id=announcement.id,
         urgent=announcement.urgent,
-    ))
+    )
+    if announcement.audience is Audience.STAFF:
+        await enqueue(session, announcement.school_id,
+                      await _staff_audience(session, announcement), message)
+    else:
+        await enqueue_audience(session, announcement.school_id, _class_audience(announcement),
+                               message)
 
 
 async def announcement_edited(session: AsyncSession, announcement: Announcement) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Row, and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,59 +197,101 @@ async def list_topics(
 async def get_topic(
     session: AsyncSession, principal: Principal, topic_id: int
 ) -> tuple[Topic, Section]:
-    topic = await session.get(Topic, topic_id)
-    if topic is None or topic.school_id != principal.school_id:
-        raise NotFound("Тема не найдена.")
-    section = await get_section(session, principal, topic.section_id)
-    visible = await session.scalar(
-        select(func.count()).select_from(Topic).where(
-            Topic.id == topic.id, _visible_topics(principal)  # type: ignore[arg-type]
+    # One statement: the topic, if the reader may see it, with its section.
+    found = (await session.execute(
+        select(Topic, Section).join(Section, Section.id == Topic.section_id).where(
+            Topic.id == topic_id, Topic.school_id == principal.school_id,
+            _visible_topics(principal),  # type: ignore[arg-type]
         )
-    )
-    if not visible:
+    )).first()
+    if found is None:
         raise NotFound("Тема не найдена.")
+    topic, section = found
+    if not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
     return topic, section
+
+
+# What a page of posts shows, read as plain rows: building 50 ORM objects (and reading
+# their instrumented attributes in the template) costs more than the rest of the page.
+POST_COLUMNS = (
+    Post.id, Post.topic_id, Post.author_id, Post.quote_of_id, Post.body_html, Post.status,
+    Post.hidden, Post.created_at, Post.edited_at, Post.reject_reason, Post.is_opening,
+)
+PostRow = Row[Any]
 
 
 @dataclass(frozen=True)
 class PostEntry:
-    post: Post
+    post: Post | PostRow
     author: str
     editable: bool
     quote_author: str | None
 
 
+@dataclass(frozen=True)
+class ReaderState:
+    """Where the reader stopped in a topic, and whether they follow it."""
+
+    last_read: int
+    has_marker: bool
+    subscribed: bool
+
+
+async def reader_state(session: AsyncSession, person_id: int | None, topic_id: int
+                       ) -> ReaderState:
+    """The reader's marker and subscription, in one statement."""
+    if person_id is None:
+        return ReaderState(0, False, False)
+    marker = (
+        select(TopicRead.last_post_id)
+        .where(TopicRead.person_id == person_id, TopicRead.topic_id == topic_id)
+        .scalar_subquery()
+    )
+    follows = exists().where(Subscription.person_id == person_id,
+                             Subscription.topic_id == topic_id)
+    last_read, subscribed = (await session.execute(select(marker, follows))).one()
+    return ReaderState(last_read or 0, last_read is not None, bool(subscribed))
+
+
 async def topic_page(
     session: AsyncSession, principal: Principal, topic_id: int, *, page: int | None = None,
     page_size: int = PAGE_SIZE,
-) -> tuple[Topic, Section, Page, int]:
-    """A page of a topic (the last one when `page` is None) and the id of the last post the
-    reader had read before; the reader's marker moves to the end of this page."""
+) -> tuple[Topic, Section, Page, ReaderState]:
+    """A page of a topic (the last one when `page` is None) and where the reader had
+    stopped before; the reader's marker moves to the end of this page."""
     topic, section = await get_topic(session, principal, topic_id)
     where = and_(Post.topic_id == topic.id, _visible_posts(principal))  # type: ignore[arg-type]
     total = await session.scalar(select(func.count()).select_from(Post).where(where)) or 0
     pages = max(1, -(-total // page_size))
     page = pages if page is None else min(max(1, page), pages)
-    posts = (await session.scalars(
-        select(Post).where(where).order_by(Post.id)
+    posts = (await session.execute(
+        select(*POST_COLUMNS).where(where).order_by(Post.id)
         .offset((page - 1) * page_size).limit(page_size)
     )).all()
-    last_read = 0
-    if principal.person_id is not None:
-        marker = await session.get(TopicRead, (principal.person_id, topic.id))
-        last_read = marker.last_post_id if marker else 0
-        if posts and posts[-1].id > last_read:
-            if marker is None:
-                try:
-                    async with session.begin_nested():
-                        session.add(TopicRead(person_id=principal.person_id, topic_id=topic.id,
-                                              last_post_id=posts[-1].id))
-                except IntegrityError:
-                    pass
-            else:
-                marker.last_post_id = posts[-1].id
+    state = await reader_state(session, principal.person_id, topic.id)
+    if principal.person_id is not None and posts and posts[-1].id > state.last_read:
+        await _move_marker(session, principal.person_id, topic.id, posts[-1].id,
+                           state.has_marker)
     return topic, section, Page(await post_entries(session, principal, posts), page, pages), \
-        last_read
+        state
+
+
+async def _move_marker(session: AsyncSession, person_id: int, topic_id: int, post_id: int,
+                       exists_now: bool) -> None:
+    if exists_now:
+        await session.execute(
+            update(TopicRead)
+            .where(TopicRead.person_id == person_id, TopicRead.topic_id == topic_id,
+                   TopicRead.last_post_id < post_id)
+            .values(last_post_id=post_id)
+        )
+        return
+    try:
+        async with session.begin_nested():
+            session.add(TopicRead(person_id=person_id, topic_id=topic_id, last_post_id=post_id))
+    except IntegrityError:
+        pass
 
 
 async def posts_after(
@@ -264,7 +308,7 @@ async def posts_after(
 
 
 async def post_entries(
-    session: AsyncSession, principal: Principal, posts: list[Post] | tuple[Post, ...]
+    session: AsyncSession, principal: Principal, posts: Sequence[Post | PostRow]
 ) -> list[PostEntry]:
     quoted_ids = {p.quote_of_id for p in posts if p.quote_of_id}
     quoted = {}
@@ -290,7 +334,7 @@ async def post_entries(
     ]
 
 
-def _may_edit(principal: Principal, post: Post, now: dt.datetime) -> bool:
+def _may_edit(principal: Principal, post: Post | PostRow, now: dt.datetime) -> bool:
     return (
         post.author_id is not None
         and post.author_id == principal.person_id

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +49,7 @@ from hub.notify import web as notify_web
 from hub.notify.channel import Channel, ChannelName
 from hub.notify.worker import Worker, WorkerConfig
 from hub.privacy import PersonalDataSource
+from hub.stamps import TableStamps
 from hub.web import account, admin, admin_api, live
 from hub.web.app import create_app
 from mail import admin as mail_admin
@@ -102,9 +104,17 @@ def configure(settings: Settings) -> None:
         register_target(target)
 
 
-def database(url: str, **engine_kwargs: Any) -> Database:
-    """The database at `url`, its sessions carrying the hub's event handlers."""
-    return Database(url, handlers=event_handlers(), **engine_kwargs)
+def database(url: str, *, stamps_dir: Path | None = None, **engine_kwargs: Any) -> Database:
+    """The database at `url`, its sessions carrying the hub's event handlers. With
+    `stamps_dir`, the processes on this machine share its write stamps (hub.stamps), so a
+    role revoked in one is seen by the identity cache of every other."""
+    stamps = TableStamps(stamps_dir) if stamps_dir is not None else None
+    return Database(url, handlers=event_handlers(), stamps=stamps, **engine_kwargs)
+
+
+def shared_database(settings: Settings) -> Database:
+    """The deployment's database, its write stamps shared through the data folder."""
+    return database(settings.database_url, stamps_dir=settings.data_dir / "stamps")
 
 
 def channels(settings: Settings, db: Database, *,
@@ -135,7 +145,7 @@ def worker(settings: Settings, db: Database, **options: Any) -> Worker:
 def web_app(settings: Settings, *, db: Database | None = None) -> web.Application:
     """The whole web application: the kernel's app with every package's pages."""
     configure(settings)
-    app = create_app(settings, db=db or database(settings.database_url),
+    app = create_app(settings, db=db or shared_database(settings),
                      template_packages=TEMPLATE_PACKAGES)
     if db is None:
         app.on_cleanup.append(_dispose_database)
@@ -207,4 +217,4 @@ async def open_database(settings: Settings) -> Database:
     """The database, ready for use in the running event loop."""
     await prepare_database(settings)
     configure(settings)
-    return database(settings.database_url)
+    return shared_database(settings)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
@@ -32,6 +32,7 @@ from hub.events import (
     run_deferred,
     start_after_commit,
 )
+from hub.stamps import TableStamps
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,13 +98,57 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 5)
             kwargs.setdefault("max_overflow", 5)
         kwargs.setdefault("connect_args", {"timeout": 10})
+        # A session or connection ends its own transaction when it closes; the pool's
+        # second ROLLBACK on return is one more hop to aiosqlite's thread per request.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping on every checkout (a round trip per request): connections are replaced after
+    # half an hour, and one that the server closed is dropped by the error it raises
+    # (SQLAlchemy invalidates the pool on a disconnect), so only that request fails.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
+
+
+_WRITTEN = "hub.db.written"
+
+
+def _watched_session_class(stamps: TableStamps) -> type[Session]:
+    """A Session class whose commits bump the stamps of the tables they wrote (hub.stamps):
+    rows flushed through the ORM and INSERT / UPDATE / DELETE statements run through the
+    session. A subclass per database, so the listeners stay off other databases' sessions."""
+    watched: type[Session] = type("WatchedSession", (Session,), {})
+
+    def flushed(session: Session, _context: Any) -> None:
+        written = session.info.setdefault(_WRITTEN, set())
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            table = getattr(obj, "__tablename__", None)
+            if table is not None:
+                written.add(table)
+
+    def executed(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            table = getattr(state.statement, "table", None)
+            name = getattr(table, "name", None)
+            if name is not None:
+                state.session.info.setdefault(_WRITTEN, set()).add(name)
+
+    def committed(session: Session) -> None:
+        written = session.info.pop(_WRITTEN, None)
+        if written:
+            stamps.bump(written)
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(_WRITTEN, None)
+
+    event.listen(watched, "after_flush", flushed)
+    event.listen(watched, "do_orm_execute", executed)
+    event.listen(watched, "after_commit", committed)
+    event.listen(watched, "after_rollback", rolled_back)
+    return watched
 
 
 class Database:
@@ -111,12 +156,14 @@ class Database:
     the event handlers the composition root gave it (hub.events)."""
 
     def __init__(self, url: str, *, handlers: EventHandlers | None = None,
-                 **engine_kwargs: Any) -> None:
+                 stamps: TableStamps | None = None, **engine_kwargs: Any) -> None:
         self.url = url
         self.handlers = handlers if handlers is not None else EventHandlers()
+        self.stamps = stamps if stamps is not None else TableStamps()
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={HANDLERS_KEY: self.handlers}
+            self.engine, expire_on_commit=False, info={HANDLERS_KEY: self.handlers},
+            sync_session_class=_watched_session_class(self.stamps),
         )
 
     @property

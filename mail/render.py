@@ -38,6 +38,7 @@ from hub.notify.channel import (
     PermanentFailure,
 )
 from mail.tokens import unsubscribe_url
+from mail.wire import OutgoingMessage, address_header, sender_header, text_header
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_SUBJECT = 200
@@ -219,25 +220,29 @@ def render_message(
     subject = subject_of(envelope, settings)
     text, html = _bodies(envelope, subject, unsubscribe)
 
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now or clock.now())
-    message["Message-ID"] = message_id(settings, envelope.delivery_id)
-    message.set_raw(
-        "List-Unsubscribe",
-        f"<{header_text(unsubscribe, 900)}>, "
-        f"<mailto:{sender_address(settings)}?subject=unsubscribe>",
-    )
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message["X-Hub-Delivery"] = str(envelope.delivery_id)
-    # Base64 keeps the message 7-bit (any relay takes it) and is compact for Cyrillic.
-    message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
-    return message
+    headers = [
+        ("From", sender_header(settings.mail_from)),
+        ("To", address_header(to)),
+        ("Subject", text_header("Subject", subject)),
+        ("Date", format_datetime(now or clock.now())),
+        ("Message-ID", message_id(settings, envelope.delivery_id)),
+        # Kept whole, not folded into encoded words a mail client would not read as a URL.
+        ("List-Unsubscribe", f"<{header_text(unsubscribe, 900)}>, "
+                             f"<mailto:{sender_address(settings)}?subject=unsubscribe>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("X-Hub-Delivery", str(envelope.delivery_id)),
+    ]
+    # Base64 keeps the message 7-bit (any relay takes it) and is compact for Cyrillic
+    # (mail.wire writes it out without the email package's generator).
+    return OutgoingMessage(headers, _lines(text), _lines(html))
+
+
+def _lines(body: str) -> str:
+    """Line ends as the email package would store them: LF, one at the end."""
+    body = body.replace("\r\n", "\n")
+    return body if body.endswith("\n") else body + "\n"
 
 
 def sender_address(settings: Settings) -> str:
@@ -247,11 +252,15 @@ def sender_address(settings: Settings) -> str:
 
 def wire_bytes(message: EmailMessage) -> bytes:
     """The message as it goes over SMTP (CRLF line ends, 7-bit)."""
+    if isinstance(message, OutgoingMessage):
+        return message.wire
     return message.as_bytes(policy=WIRE_POLICY)
 
 
 def bodies_of(message: EmailMessage) -> tuple[str, str]:
     """The plain-text and HTML parts of a rendered message."""
+    if isinstance(message, OutgoingMessage):
+        return message.text, message.html
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     return (

@@ -37,7 +37,7 @@ def setup(app: web.Application) -> None:
     app.router.add_static("/moderation/static/", STATIC, name="moderation_static")
     app[NAV].append(NavItem("Модерация", "/moderation/queue",
                             visible=lambda p: can(p, Action.MODERATE), order=70,
-                            badge=_pending_badge))
+                            badge=_pending_badge, badge_tables=("review_items",)))
     app[NAV].append(NavItem("Стоп-слова", "/moderation/words",
                             visible=lambda p: can(p, Action.MANAGE_WATCHED_WORDS)
                             and not can(p, Action.MODERATE), order=71))

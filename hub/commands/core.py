@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from hub import migrate
 from hub.auth import accounts
+from hub.commands.processes import run_processes
 from hub.compose import open_database, prepare_database, web_app
 from hub.config import Settings
 from hub.db import Database
@@ -23,6 +24,11 @@ def add_commands(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="run the web server (and, embedded, a worker)")
     serve.add_argument("--host", help="address to listen on (default: HUB_HOST)")
     serve.add_argument("--port", type=int, help="port (default: HUB_PORT)")
+    serve.add_argument(
+        "--workers", type=int, default=1,
+        help="web processes sharing the port (SO_REUSEPORT); live events and rate limits "
+        "span them only through Redis (HUB_REDIS_URL)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate_parser = subparsers.add_parser("migrate", help="bring the database schema up to date")
@@ -47,18 +53,35 @@ def add_commands(subparsers: Any) -> None:
     create.set_defaults(func=cmd_user_create)
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     asyncio.run(prepare_database(settings))
-    app = web_app(settings)
     host, port = args.host or settings.host, args.port or settings.port
+    workers = max(1, args.workers or 1)
 
-    async def announce(_app: web.Application) -> None:
-        elapsed = time.perf_counter() - started
-        print(f"hub: serving on http://{host}:{port} (ready in {elapsed:.2f} s)", flush=True)
+    def serve(index: int) -> None:
+        # The embedded delivery worker runs in the first process only.
+        own = settings if index == 0 else settings.model_copy(update={"embedded_worker": False})
+        app = web_app(own)
 
-    app.on_startup.append(announce)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+        async def announce(_app: web.Application) -> None:
+            elapsed = time.perf_counter() - started
+            more = f", {workers} processes" if workers > 1 else ""
+            print(f"hub: serving on http://{host}:{port} (ready in {elapsed:.2f} s{more})",
+                  flush=True)
+
+        if index == 0:
+            app.on_startup.append(announce)
+        web.run_app(app, host=host, port=port, print=None, access_log=None,
+                    reuse_port=workers > 1 or None)
+
+    if workers == 1:
+        serve(0)
+        return 0
+    if not settings.redis_url:
+        print("hub: without HUB_REDIS_URL each process has its own live events and rate "
+              "limits", file=sys.stderr)
+    return run_processes(workers, serve)
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:

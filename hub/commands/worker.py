@@ -36,7 +36,7 @@ def add_commands(subparsers: Any) -> None:
 
 async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     # A worker never changes the schema: `hub serve` or `hub migrate` does.
-    db = compose.database(settings.database_url)
+    db = compose.shared_database(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     if redis is not None:
         set_broker(RedisBroker(redis))

@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from hub.auth.access import Principal
+from hub.auth.identity import IdentityCache
 from hub.auth.models import Account
 from hub.auth.sessions import SessionStore
 from hub.auth.throttle import SignInGuard
@@ -28,6 +29,9 @@ class NavItem:
     order: int = 50
     # A coroutine function (request) -> int for a badge, e.g. the queue's item count.
     badge: Callable[[web.Request], object] | None = None
+    # The tables the badge counts in: it is counted again only after a write to one of
+    # them (hub.http.badges); none, counted on every page.
+    badge_tables: tuple[str, ...] = ()
 
 
 # Keys are declared by their type (web.AppKey[T]) rather than given the type as a value,
@@ -37,6 +41,7 @@ DB: web.AppKey[Database] = web.AppKey("db")
 BROKER: web.AppKey[Broker] = web.AppKey("broker")
 SESSIONS: web.AppKey[SessionStore] = web.AppKey("sessions")
 SIGN_IN_GUARD: web.AppKey[SignInGuard] = web.AppKey("sign_in_guard")
+IDENTITIES: web.AppKey[IdentityCache] = web.AppKey("identities")
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 NAV: web.AppKey[list[NavItem]] = web.AppKey("nav")
 # Every package's personal data, for export and erasure (hub.compose.privacy_sources).

@@ -13,11 +13,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from prometheus_client import Counter, Histogram
-from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
-from hub.auth.access import AccessDenied, load_principal
-from hub.auth.models import Account
+from hub.auth.access import AccessDenied
 from hub.auth.tokens import principal_for_token
 from hub.errors import UserError
 from hub.http.keys import (
@@ -25,9 +23,9 @@ from hub.http.keys import (
     BEARER,
     CSRF_TOKEN,
     DB,
+    IDENTITIES,
     PRINCIPAL,
     SESSION_TOKEN,
-    SESSIONS,
     SETTINGS,
 )
 
@@ -164,16 +162,11 @@ async def identity(request: web.Request, handler: Handler) -> web.StreamResponse
 
     token = request.cookies.get(SESSION_COOKIE)
     if token and token.isascii() and token.isprintable():  # tokens are urlsafe ASCII
-        account_id = await request.app[SESSIONS].account_for(token)
-        if account_id is not None:
-            async with request.app[DB].session() as session:
-                account = await session.scalar(
-                    select(Account).where(Account.id == account_id, Account.is_active)
-                )
-                if account is not None:
-                    request[ACCOUNT] = account
-                    request[SESSION_TOKEN] = token
-                    request[PRINCIPAL] = await load_principal(session, account.person)
+        found = await request.app[IDENTITIES].identify(token)
+        if found is not None:
+            request[ACCOUNT] = found.account
+            request[SESSION_TOKEN] = token
+            request[PRINCIPAL] = found.principal
     account = request[ACCOUNT]
     if (
         account is not None

@@ -11,6 +11,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from hub.http.badges import badge_value, setup_badges
 from hub.http.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
 from hub.school import ROLE_TITLES, Role
 
@@ -25,6 +26,7 @@ def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
             folder = Path(location) / "templates"
             if folder.is_dir():
                 loaders.append(jinja2.FileSystemLoader(folder))
+    setup_badges(app)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.ChoiceLoader(loaders),
@@ -50,7 +52,7 @@ async def _common_context(request: web.Request) -> dict[str, Any]:
     if principal is not None:
         for item in sorted(request.app[NAV], key=lambda i: i.order):
             if item.visible(principal):
-                badge = await item.badge(request) if item.badge else None  # type: ignore[misc]
+                badge = await badge_value(request, item, principal) if item.badge else None
                 nav.append({"title": item.title, "path": item.path, "badge": badge})
     return {
         "principal": principal,

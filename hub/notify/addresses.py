@@ -8,8 +8,9 @@ with the reason, disabled, and not used again until it is set anew.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, Select, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,14 +65,21 @@ async def remove_address(session: AsyncSession, person_id: int, channel: Channel
 
 
 async def addresses_of(
-    session: AsyncSession, person_ids: list[int]
+    session: AsyncSession, person_ids: list[int] | Select[tuple[int]]
 ) -> dict[int, dict[ChannelName, str]]:
     """Live addresses per person. E-mail comes from the person's record unless an e-mail
-    address here overrides or disables it."""
-    ids = sorted(set(person_ids))
-    result: dict[int, dict[ChannelName, str]] = {pid: {} for pid in ids}
-    if not ids:
-        return result
+    address here overrides or disables it. `person_ids` may be a SELECT of the ids (a
+    whole audience): then anyone without an address reads as none."""
+    ids: list[int] | Select[tuple[int]]
+    result: dict[int, dict[ChannelName, str]]
+    if isinstance(person_ids, Select):
+        ids = person_ids
+        result = defaultdict(dict)
+    else:
+        ids = sorted(set(person_ids))
+        result = {pid: {} for pid in ids}
+        if not ids:
+            return result
     for pid, email in await session.execute(
         select(Person.id, Person.email).where(Person.id.in_(ids), Person.email.is_not(None))
     ):

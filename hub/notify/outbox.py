@@ -12,7 +12,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Insert,
+    Select,
+    and_,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,15 +31,20 @@ from hub import clock
 from hub.broker import get_broker
 from hub.events import after_commit
 from hub.notify import schedule
-from hub.notify.addresses import addresses_of
+from hub.notify.addresses import ContactAddress, addresses_of
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
 from hub.notify.preferences import (
+    DEFAULT_MODES,
     SENT_CHANNELS,
+    ChannelPreference,
+    DeliverySchedule,
     Mode,
+    Preferences,
     explicit_modes,
     preferences_of,
 )
+from hub.school import Person
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +135,118 @@ async def enqueue_many(
         await add_to_digest(session, notification, channel, slot, now=now)
     wake_after_commit(session)
     return [n for n, _ in notifications]
+
+
+async def enqueue_audience(
+    session: AsyncSession,
+    school_id: int,
+    recipients: Select[tuple[int, int | None]],
+    message: Message,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """`enqueue` for an audience the database resolves (a SELECT of (person id, child
+    id), hub.notify.recipients.in_classes_query): the notifications are written by one
+    INSERT … SELECT, the people's preferences and addresses are read by the notifications'
+    source, and the instant deliveries go in one bulk INSERT. A school-wide announcement
+    to ten thousand parents sends no id list either way. Returns how many were told."""
+    now = now or clock.now()
+    audience = recipients.subquery()
+    table = Notification.__table__
+    c = table.c
+    constants = {
+        "school_id": school_id, "kind": message.kind, "title": message.title[:300],
+        "body": message.body, "url": message.url, "source_kind": message.source_kind,
+        "source_id": message.source_id, "urgent": message.urgent, "created_at": now,
+    }
+    names = [*constants, "person_id", "child_id"]
+    source = select(*(literal(value, c[name].type) for name, value in constants.items()),
+                    audience.c.person_id, audience.c.child_id)
+    told = (await session.execute(
+        insert(table).from_select(names, source).returning(c.id, c.person_id, c.child_id)
+    )).all()
+    if not told:
+        return 0
+    by_source = and_(Notification.source_kind == message.source_kind,
+                     Notification.source_id == message.source_id,
+                     Notification.created_at == now)
+    # Most people keep the defaults and their record's e-mail: their deliveries are one
+    # INSERT … SELECT. The others (own preferences, quiet hours, a chat or an address of
+    # their own, a student told of their own things) are decided here one by one.
+    own_settings = union(select(ChannelPreference.person_id), select(DeliverySchedule.person_id),
+                         select(ContactAddress.person_id))
+    audience_ids = select(Notification.person_id).where(by_source)
+    with_settings = own_settings.subquery().c[0]
+    special = set(await session.scalars(
+        select(with_settings).where(with_settings.in_(audience_ids))
+    ))
+    if DEFAULT_MODES.get((message.kind, ChannelName.EMAIL)) is Mode.INSTANT:
+        await session.execute(_default_email_deliveries(school_id, message, now, by_source,
+                                                        own_settings))
+    else:
+        special |= {person for _, person, _ in told}
+    special |= {person for _, person, child in told if person == child}
+    chosen = sorted(special)
+    prefs = await preferences_of(session, chosen)
+    addresses = await addresses_of(session, chosen)
+    own = sorted({person for _, person, child in told if person == child})
+    explicit = await explicit_modes(session, own) if own else {}
+    instant: list[dict[str, object]] = []
+    digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
+    for notification_id, person, child in told:
+        if person not in special:
+            continue
+        for channel in SENT_CHANNELS:
+            if channel not in addresses[person]:
+                continue
+            if person == child:
+                mode = explicit[person].get((message.kind, channel), Mode.OFF)
+            else:
+                mode = prefs[person].mode(message.kind, channel)
+            if mode is Mode.INSTANT:
+                instant.append({
+                    "school_id": school_id, "person_id": person,
+                    "notification_id": notification_id, "channel": channel,
+                    "kind": message.kind, "status": DeliveryStatus.PENDING,
+                    "due_at": schedule.instant_due(prefs[person], now, urgent=message.urgent),
+                    "attempts": 0, "created_at": now,
+                })
+            elif mode is Mode.DIGEST:
+                digests.append((
+                    Notification(id=notification_id, school_id=school_id, person_id=person),
+                    channel, schedule.digest_slot(prefs[person], now),
+                ))
+    if instant:
+        await session.execute(insert(Delivery), instant)
+    for notification, channel, slot in digests:
+        await add_to_digest(session, notification, channel, slot, now=now)
+    wake_after_commit(session)
+    return len(told)
+
+
+def _default_email_deliveries(
+    school_id: int, message: Message, now: dt.datetime, by_source: ColumnElement[bool],
+    own_settings: CompoundSelect,
+) -> Insert:
+    """An instant e-mail delivery for each notification of this source whose person has
+    an e-mail address and no settings of their own (the defaults: no quiet hours to wait
+    for, hence one due time for all)."""
+    n = Notification.__table__.c
+    d = Delivery.__table__.c
+    values = {
+        "school_id": school_id, "channel": ChannelName.EMAIL, "kind": message.kind,
+        "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
+        "due_at": schedule.instant_due(Preferences(), now, urgent=message.urgent),
+    }
+    rows = (
+        select(*(literal(value, d[name].type) for name, value in values.items()),
+               n.person_id, n.id)
+        .join(Person, Person.id == n.person_id)
+        .where(by_source, Person.email.is_not(None), n.person_id.not_in(own_settings),
+               or_(n.child_id.is_(None), n.person_id != n.child_id))
+    )
+    return insert(Delivery.__table__).from_select(
+        [*values, "person_id", "notification_id"], rows)
 
 
 async def add_to_digest(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, ForeignKey, select
+from sqlalchemy import ColumnElement, ForeignKey, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -96,15 +97,23 @@ class Preferences:
 
 
 async def preferences_of(
-    session: AsyncSession, person_ids: list[int]
+    session: AsyncSession, person_ids: list[int] | Select[tuple[int]]
 ) -> dict[int, Preferences]:
-    """Everyone's preferences in two queries (a batch of grades has many recipients)."""
-    ids = sorted(set(person_ids))
-    modes: dict[int, dict[tuple[NotificationKind, ChannelName], Mode]] = {
-        pid: dict(DEFAULT_MODES) for pid in ids
-    }
+    """Everyone's preferences in two queries (a batch of grades has many recipients).
+    `person_ids` may be a SELECT of the ids (a whole audience, resolved in the database):
+    then anyone without rows of their own reads as the defaults."""
+    ids: list[int] | Select[tuple[int]]
+    if isinstance(person_ids, Select):
+        ids = person_ids
+        modes: dict[int, dict[tuple[NotificationKind, ChannelName], Mode]] = defaultdict(
+            lambda: dict(DEFAULT_MODES))
+        result: dict[int, Preferences] = _DefaultPreferences()
+    else:
+        ids = sorted(set(person_ids))
+        modes = {pid: dict(DEFAULT_MODES) for pid in ids}
+        result = {}
     schedules: dict[int, DeliverySchedule] = {}
-    if ids:
+    if isinstance(ids, Select) or ids:
         for row in await session.scalars(
             select(ChannelPreference).where(ChannelPreference.person_id.in_(ids))
         ):
@@ -113,8 +122,7 @@ async def preferences_of(
             select(DeliverySchedule).where(DeliverySchedule.person_id.in_(ids))
         ):
             schedules[schedule.person_id] = schedule
-    result = {}
-    for pid in ids:
+    for pid in (modes.keys() | schedules.keys()) if isinstance(ids, Select) else ids:
         found = schedules.get(pid)
         if found is None:
             result[pid] = Preferences(modes=modes[pid])
@@ -126,6 +134,16 @@ async def preferences_of(
         )
         result[pid] = Preferences(modes=modes[pid], quiet=quiet, digest_at=found.digest_at)
     return result
+
+
+class _DefaultPreferences(dict[int, Preferences]):
+    """Preferences by person, the defaults for those not in it."""
+
+    def __missing__(self, person_id: int) -> Preferences:
+        return _DEFAULT
+
+
+_DEFAULT = Preferences()
 
 
 async def preferences_for(session: AsyncSession, person_id: int) -> Preferences:

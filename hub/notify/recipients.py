@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, distinct, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.notify.channel import NotificationKind
 from hub.notify.preferences import ChannelPreference, Mode
-from hub.school import ConsentPurpose, Enrolment, Person, consenting, guardians_of
+from hub.school import (
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    Guardianship,
+    Person,
+    consenting,
+    guardians_of,
+)
 
 
 async def about_students(
@@ -61,6 +70,42 @@ async def in_classes(
         (person, next(iter(children)) if len(children) == 1 else None)
         for person, children in sorted(by_person.items())
     ]
+
+
+def in_classes_query(
+    school_id: int, class_ids: Select[tuple[int]], kind: NotificationKind
+) -> Select[tuple[int, int | None]]:
+    """`in_classes` as one SELECT of (person id, child id or NULL) for the database to
+    resolve, so a school-wide announcement passes no id lists: the consenting guardians of
+    the students of those classes, and the students who opted in to `kind`."""
+    student = aliased(Person)
+    guardian = aliased(Person)
+    consents = select(Consent.person_id).where(
+        Consent.purpose == ConsentPurpose.NOTIFICATIONS, Consent.withdrawn_at.is_(None)
+    )
+    in_classes = Enrolment.class_id.in_(class_ids)
+    guardians = (
+        select(Guardianship.parent_id.label("person_id"),
+               Enrolment.student_id.label("child_id"))
+        .join(Guardianship, Guardianship.child_id == Enrolment.student_id)
+        .join(student, student.id == Enrolment.student_id)
+        .join(guardian, guardian.id == Guardianship.parent_id)
+        .where(in_classes, student.school_id == school_id, guardian.school_id == school_id,
+               Guardianship.parent_id.in_(consents))
+    )
+    students = (
+        select(Enrolment.student_id.label("person_id"), Enrolment.student_id.label("child_id"))
+        .join(student, student.id == Enrolment.student_id)
+        .where(in_classes, student.school_id == school_id,
+               Enrolment.student_id.in_(consents),
+               Enrolment.student_id.in_(select(ChannelPreference.person_id).where(
+                   ChannelPreference.kind == kind, ChannelPreference.mode != Mode.OFF)))
+    )
+    pairs = union_all(guardians, students).subquery()
+    # The child it concerns when that is one child (digests group by child).
+    child = case((func.count(distinct(pairs.c.child_id)) == 1, func.min(pairs.c.child_id)),
+                 else_=null())
+    return select(pairs.c.person_id, child.label("child_id")).group_by(pairs.c.person_id)
 
 
 async def person_if_consenting(session: AsyncSession, school_id: int, person_id: int) -> bool:

@@ -46,7 +46,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/deliveries", deliveries_page)
     app.router.add_post("/admin/deliveries/{id:\\d+}/retry", delivery_retry)
     app[NAV].append(NavItem("Уведомления", "/notifications", order=80,
-                            visible=lambda p: p.person_id is not None, badge=_unread_badge))
+                            visible=lambda p: p.person_id is not None, badge=_unread_badge,
+                            badge_tables=("notifications",)))
     app[NAV].append(NavItem("Доставка", "/admin/deliveries", order=90,
                             visible=lambda p: can(p, Action.VIEW_DELIVERY_LOG)))
 

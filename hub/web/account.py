@@ -104,8 +104,10 @@ async def signout(request: web.Request) -> web.StreamResponse:
 async def profile(request: web.Request) -> web.Response:
     principal, account = signed_in(request)
     require(principal, Action.VIEW_PROFILE)
-    async with request.app[DB].session() as session:
-        children = await _children_with_classes(session, account.person_id)
+    children: list[tuple[str, SchoolClass | None]] = []
+    if principal.child_ids:  # known from the identity: no query for those without children
+        async with request.app[DB].session() as session:
+            children = await _children_with_classes(session, account.person_id)
     return render(
         request,
         "profile.html",

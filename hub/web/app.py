@@ -11,13 +11,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from hub.auth.identity import IdentityCache
 from hub.auth.sessions import DatabaseSessionStore, RedisSessionStore
 from hub.auth.throttle import DatabaseCounter, RedisCounter, SignInGuard
 from hub.broker import InProcessBroker, RedisBroker, get_broker, set_broker
 from hub.config import Settings
 from hub.db import Database
 from hub.http import headers, inputs, middlewares, outage
-from hub.http.keys import BROKER, DB, NAV, REDIS, SESSIONS, SETTINGS, SIGN_IN_GUARD
+from hub.http.keys import (
+    BROKER,
+    DB,
+    IDENTITIES,
+    NAV,
+    REDIS,
+    SESSIONS,
+    SETTINGS,
+    SIGN_IN_GUARD,
+)
 from hub.http.render import setup_templates
 
 STATIC = Path(__file__).parent / "static"
@@ -62,6 +72,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     set_broker(app[BROKER])
     app[SESSIONS] = RedisSessionStore(redis) if redis else DatabaseSessionStore(app[DB])
     app[SIGN_IN_GUARD] = SignInGuard(RedisCounter(redis) if redis else DatabaseCounter(app[DB]))
+    app[IDENTITIES] = IdentityCache(app[DB], app[SESSIONS])
     yield
     if get_broker() is app[BROKER]:
         set_broker(previous)  # what the process had before this app, not a closed broker

@@ -84,8 +84,10 @@ async def test_two_processes_share_the_port_and_see_a_deactivation(
             password = re.search(r"initial password: (\S+)", created.decode())
             assert password is not None
             async with client.get(f"{base}/signin") as response:
-                await response.read()
-            csrf = next(c.value for c in client.cookie_jar if c.key == "hub_csrf")
+                page = await response.text()
+            found = re.search(r'<meta name="csrf-token" content="([^"]*)">', page)
+            assert found is not None
+            csrf = found.group(1)
             async with client.post(f"{base}/signin", allow_redirects=False, data={
                 "csrf_token": csrf, "login": "parent", "password": password.group(1),
             }) as response:

@@ -41,7 +41,10 @@ def setup(app: web.Application) -> None:
 
 
 class _ItemBase(ApiModel):
-    source_id: str = Field(description="Идентификатор записи в журнале (для идемпотентности)")
+    source_id: str = Field(description=(
+        "Идентификатор записи в журнале (для идемпотентности). Свой у каждого токена и "
+        "каждого пользователя; повтор идентификатора обновляет запись того же ученика, "
+        "другого ученика он не может назвать"))
     student_id: int | None = Field(None, description="id ученика в school-hub")
     student_external_id: str | None = Field(None, description="id ученика в журнале")
     class_name: str | None = Field(None, description="Класс, например 5А (проверяется)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.access import EVERYWHERE, Action, Principal, classes_for
+from hub.auth.access import EVERYWHERE, Action, Everywhere, Principal, classes_for
 from hub.errors import TooLarge
 from hub.journal.errors import ItemError, JournalRejected
 from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
@@ -150,6 +150,42 @@ def _normal_class(name: str) -> str:
     return name.strip().upper().replace(" ", "").replace("-", "")
 
 
+@dataclass(frozen=True)
+class AuthorScope:
+    """Where an author may enter: classes (or EVERYWHERE) and, for a teacher, the subjects
+    taught in each (casefolded)."""
+
+    classes: frozenset[int] | Everywhere
+    subjects: frozenset[tuple[int, str]]
+
+    def refusal(self, class_id: int | None, subject: str | None) -> tuple[str, str] | None:
+        """(field, message) when the author may not enter in this class and subject."""
+        if self.classes is EVERYWHERE:
+            return None
+        if class_id is None or class_id not in self.classes:
+            return "class", NOT_YOUR_CLASS
+        if subject and (class_id, subject.casefold()) not in self.subjects:
+            return "subject", f"вы не ведёте «{subject}» в этом классе"
+        return None
+
+
+NOT_YOUR_CLASS = "вы не ведёте уроки в классе этого ученика"
+
+
+async def author_scope(session: AsyncSession, by: Principal) -> AuthorScope:
+    """A teacher may enter only in the classes (and subjects) they teach; a coordinator or
+    the journal's token anywhere in the school."""
+    scope = classes_for(by, Action.ENTER_GRADES)
+    if scope is EVERYWHERE or by.person_id is None:
+        return AuthorScope(scope, frozenset())
+    taught = await session.execute(
+        select(TeachingAssignment.class_id, TeachingAssignment.subject).where(
+            TeachingAssignment.teacher_id == by.person_id
+        )
+    )
+    return AuthorScope(scope, frozenset((cid, s.casefold()) for cid, s in taught))
+
+
 async def _check_author(
     session: AsyncSession,
     by: Principal | None,
@@ -157,28 +193,12 @@ async def _check_author(
     subjects: Sequence[str | None],
     checker: Checker,
 ) -> None:
-    """A teacher may enter only in the classes (and subjects) they teach; a coordinator or
-    the journal's token anywhere in the school."""
     if by is None:
         return
-    scope = classes_for(by, Action.ENTER_GRADES)
-    if scope is EVERYWHERE:
-        return
-    taught: set[tuple[int, str]] = set()
-    if by.person_id is not None:
-        taught = {
-            (cid, subject)
-            for cid, subject in await session.execute(
-                select(TeachingAssignment.class_id, TeachingAssignment.subject).where(
-                    TeachingAssignment.teacher_id == by.person_id
-                )
-            )
-        }
-    taught_subjects = {(cid, s.casefold()) for cid, s in taught}
+    scope = await author_scope(session, by)
     for index, (item, subject) in enumerate(zip(resolved, subjects, strict=True)):
         if item is None:
             continue
-        if item.class_id is None or item.class_id not in scope:
-            checker.add(index, "class", "вы не ведёте уроки в классе этого ученика")
-        elif subject and (item.class_id, subject.casefold()) not in taught_subjects:
-            checker.add(index, "subject", f"вы не ведёте «{subject}» в этом классе")
+        refused = scope.refusal(item.class_id, subject)
+        if refused is not None:
+            checker.add(index, *refused)

@@ -115,6 +115,11 @@ def parse(
         if not any(cell.strip() for cell in raw):
             continue
         row = {name: (raw[i].strip() if i < len(raw) else "") for i, name in enumerate(header)}
+        with_nul = [name for name, value in row.items() if "\x00" in value]
+        if with_nul:
+            errors += [LineError(line, name, "недопустимый символ NUL (нулевой байт)")
+                       for name in with_nul]
+            continue
         before = len(errors)
         source_id = row.get("source_id", "")
         if source_id in seen:

@@ -17,7 +17,9 @@ MAX_COMMENT = 500
 MAX_WORK_TYPE = 100
 MAX_SUBJECT = 100
 MAX_SOURCE_ID = 128
+MAX_SOURCE_KEY = 40
 WEB_PREFIX = "web:"
+WEB_SOURCE_KEY = "web"  # the grid's namespace of source ids (hub.journal.sources)
 
 # What Notification.source_kind says for these records (per-grade delivery counts).
 GRADE_SOURCE_KIND = "grade"
@@ -49,7 +51,7 @@ STATUS_TITLES: dict[AttendanceStatus, str] = {
 class Grade(Base):
     __tablename__ = "grades"
     __table_args__ = (
-        UniqueConstraint("school_id", "source_id"),
+        UniqueConstraint("school_id", "source_key", "source_id"),
         CheckConstraint("value BETWEEN 2 AND 5", name="value_range"),
         Index("ix_grades_student_date", "student_id", "lesson_date"),
     )
@@ -68,6 +70,8 @@ class Grade(Base):
     comment: Mapped[str | None] = mapped_column(String(MAX_COMMENT))
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     source: Mapped[Source] = mapped_column(str_enum(Source, "journal_source"))
+    # Whose source ids these are (hub.journal.sources): "token:12", "teacher:34", "web", "csv".
+    source_key: Mapped[str] = mapped_column(String(MAX_SOURCE_KEY))
     source_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
@@ -79,7 +83,7 @@ class Grade(Base):
 class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (
-        UniqueConstraint("school_id", "source_id"),
+        UniqueConstraint("school_id", "source_key", "source_id"),
         Index("ix_attendance_student_date", "student_id", "lesson_date"),
     )
 
@@ -99,6 +103,8 @@ class Attendance(Base):
     comment: Mapped[str | None] = mapped_column(String(MAX_COMMENT))
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     source: Mapped[Source] = mapped_column(str_enum(Source, "journal_source"))
+    # Whose source ids these are (hub.journal.sources): "token:12", "teacher:34", "web", "csv".
+    source_key: Mapped[str] = mapped_column(String(MAX_SOURCE_KEY))
     source_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

@@ -15,6 +15,7 @@ from hub.journal.models import (
     ATTENDANCE_SOURCE_KIND,
     GRADE_SOURCE_KIND,
     WEB_PREFIX,
+    WEB_SOURCE_KEY,
     Attendance,
     AttendanceStatus,
     Grade,
@@ -52,8 +53,8 @@ async def lesson_sheet(
     )).all()
     grade_ids = {web_source_id("g", class_id, day, subject, s.id): s.id for s in students}
     mark_ids = {web_source_id("a", class_id, day, subject, s.id): s.id for s in students}
-    grades = await by_source_id(session, Grade, school_id, grade_ids)
-    marks = await by_source_id(session, Attendance, school_id, mark_ids)
+    grades = await by_source_id(session, Grade, school_id, grade_ids, key=WEB_SOURCE_KEY)
+    marks = await by_source_id(session, Attendance, school_id, mark_ids, key=WEB_SOURCE_KEY)
     by_student_grade = {grade_ids[k]: v for k, v in grades.items()}
     by_student_mark = {mark_ids[k]: v for k, v in marks.items()}
     elsewhere: dict[int, list[Grade | Attendance]] = {s.id: [] for s in students}
@@ -143,13 +144,15 @@ async def entered_by(
 
 
 async def by_source_id(
-    session: AsyncSession, model: type[Record], school_id: int, source_ids: Iterable[str]
+    session: AsyncSession, model: type[Record], school_id: int, source_ids: Iterable[str],
+    *, key: str,
 ) -> dict[str, Record]:
-    """The records of `model` with these source ids, by source id."""
+    """The records of `model` with these source ids of source `key`, by source id."""
     found: dict[str, Record] = {}
     for chunk in chunks(sorted(set(source_ids))):
         for row in await session.scalars(
-            select(model).where(model.school_id == school_id, model.source_id.in_(chunk))
+            select(model).where(model.school_id == school_id, model.source_key == key,
+                                model.source_id.in_(chunk))
         ):
             found[row.source_id] = row
     return found

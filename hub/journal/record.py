@@ -38,7 +38,7 @@ from hub.journal.models import (
     Grade,
     Source,
 )
-from hub.journal.reading import by_source_id
+from hub.journal.sources import source_key, stored_for_update
 
 DEFAULT_TZ = ZoneInfo("Europe/Moscow")
 
@@ -132,7 +132,9 @@ async def record(
         checker.source_id(index, item.source_id, source, seen)
     resolved = await resolve_or_reject(session, school_id, items, by, checker)
 
-    existing = await by_source_id(session, kind.model, school_id, [i.source_id for i in items])
+    key = source_key(by, source)
+    existing = await stored_for_update(session, kind.model, school_id, items, resolved, by=by,
+                                       key=key, checker=checker)
     teacher_id = by.person_id if by is not None else None
     result = BatchResult()
     changed: list[tuple[Row, bool]] = []
@@ -145,7 +147,8 @@ async def record(
                 result.unchanged += 1
                 continue
             row = kind.model(school_id=school_id, class_id=target.class_id,
-                             teacher_id=teacher_id, source=source, source_id=item.source_id,
+                             teacher_id=teacher_id, source=source, source_key=key,
+                             source_id=item.source_id,
                              created_at=now, updated_at=now, **values)
             session.add(row)
             existing[item.source_id] = row

@@ -192,3 +192,124 @@ async def test_the_same_batch_sent_twice_at_once_is_stored_once(
     assert sorted(a["created"] for a in answers) == [0, 0, 50]
     assert len(await grades_in(db)) == 50
     assert await notified(db) == [journal.alice_parent.id] * 50
+
+
+def attendance_item(student_id: int, status: str, source_id: str, **extra: object) -> dict:
+    return {"source_id": source_id, "student_id": student_id, "date": YESTERDAY.isoformat(),
+            "status": status, "subject": "Математика", "lesson_number": 3, **extra}
+
+
+async def titles_for(db: Database, person_id: int) -> list[str]:
+    async with db.session() as session:
+        return list(await session.scalars(
+            select(Notification.title).where(Notification.person_id == person_id)
+            .order_by(Notification.id)))
+
+
+async def test_teacher_cannot_rewrite_another_class_grade_through_its_source_id(
+    client: TestClient, db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    vera_parent = await school.parent_of(journal.vera, login="vera.parent")
+    headers = await token(db, school.school_id)
+    created = await client.post("/api/v1/grades", headers=headers, json={"items": [
+        grade_item(journal.vera.id, 5, "J-5B-319-1", subject="Русский язык")]})
+    assert created.status == 200, await created.text()
+    async with db.session() as session:
+        before = (await session.scalar(select(Grade))).__dict__.copy()
+    before.pop("_sa_instance_state")
+    told_vera = await titles_for(db, vera_parent.id)
+    assert len(told_vera) == 1
+
+    await sign_in(client, "teacher")  # 5А, Математика
+    attack = await api(client, "POST", "/api/v1/grades", json={"items": [
+        grade_item(journal.alice.id, 2, "J-5B-319-1")]})
+    assert attack.status == 200, await attack.text()
+    assert (await attack.json())["updated"] == 0  # the teacher's own new grade, nothing else
+    async with db.session() as session:
+        row = await session.get_one(Grade, before["id"])
+        after = {k: getattr(row, k) for k in before}
+    assert after == before
+    assert await titles_for(db, vera_parent.id) == told_vera
+    assert not any("исправлена" in t or "было" in t
+                   for t in await titles_for(db, journal.alice_parent.id))
+
+
+async def test_a_source_id_never_moves_to_another_student(
+    client: TestClient, db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    vera_parent = await school.parent_of(journal.vera, login="vera.parent")
+    headers = await token(db, school.school_id)
+    await client.post("/api/v1/grades", headers=headers, json={"items": [
+        grade_item(journal.vera.id, 5, "J-5B-319-1", subject="Русский язык")]})
+    refused = await client.post("/api/v1/grades", headers=headers, json={"items": [
+        grade_item(journal.boris.id, 4, "J-new"),
+        grade_item(journal.alice.id, 2, "J-5B-319-1")]})
+    assert refused.status == 422
+    assert [d["index"] for d in (await refused.json())["details"]] == [1]
+    assert await grades_in(db) == [(journal.vera.id, 5)]
+    assert len(await titles_for(db, vera_parent.id)) == 1
+    assert await titles_for(db, journal.alice_parent.id) == []
+    assert await titles_for(db, journal.boris_parent.id) == []
+
+
+async def test_an_attendance_source_id_never_moves_to_another_student(
+    client: TestClient, db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    vera_parent = await school.parent_of(journal.vera, login="vera.parent")
+    headers = await token(db, school.school_id)
+    await client.post("/api/v1/attendance", headers=headers, json={"items": [
+        attendance_item(journal.vera.id, "absent", "A-5B-1", subject="Русский язык")]})
+    refused = await client.post("/api/v1/attendance", headers=headers, json={"items": [
+        attendance_item(journal.alice.id, "late", "A-5B-1")]})
+    assert refused.status == 422
+    assert [d["index"] for d in (await refused.json())["details"]] == [0]
+
+    await sign_in(client, "teacher")
+    answer = await api(client, "POST", "/api/v1/attendance", json={"items": [
+        attendance_item(journal.alice.id, "late", "A-5B-1")]})
+    assert answer.status == 200 and (await answer.json())["updated"] == 0
+    async with db.session() as session:
+        rows = sorted(tuple(r) for r in await session.execute(
+            select(Attendance.student_id, Attendance.status, Attendance.subject,
+                   Attendance.corrected)))
+    assert sorted(rows) == sorted([(journal.vera.id, "absent", "Русский язык", False),
+                                   (journal.alice.id, "late", "Математика", False)])
+    assert len(await titles_for(db, vera_parent.id)) == 1
+    assert not any("исправлена" in t for t in await titles_for(db, journal.alice_parent.id))
+
+
+async def test_two_sources_using_the_same_source_id_do_not_collide(
+    client: TestClient, db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    first = await token(db, school.school_id)
+    second = await token(db, school.school_id)
+    for headers, value in ((first, 5), (second, 3)):
+        response = await client.post("/api/v1/grades", headers=headers, json={"items": [
+            grade_item(journal.alice.id, value, "X-1")]})
+        assert (await response.json())["created"] == 1
+    again = await client.post("/api/v1/grades", headers=first, json={"items": [
+        grade_item(journal.alice.id, 4, "X-1")]})
+    assert (await again.json())["updated"] == 1
+    assert await grades_in(db) == [(journal.alice.id, 3), (journal.alice.id, 4)]
+
+
+async def test_the_answer_does_not_tell_whether_a_source_id_exists(
+    client: TestClient, db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    headers = await token(db, school.school_id)
+    await client.post("/api/v1/grades", headers=headers, json={"items": [
+        grade_item(journal.vera.id, 5, "J-5B-319-1"), grade_item(journal.alice.id, 5, "J-5A-1")]})
+    await sign_in(client, "teacher")
+
+    async def answer(items: list[dict]) -> tuple[int, object]:
+        response = await api(client, "POST", "/api/v1/grades", json={"items": items})
+        body = await response.json()
+        body.pop("ids", None)
+        return response.status, body
+
+    # in a class the teacher may not touch: the same refusal, known id or not
+    assert await answer([grade_item(journal.vera.id, 2, "J-5B-319-1")]) == await answer(
+        [grade_item(journal.vera.id, 2, "never-seen")])
+    # in their own class: someone else's id is as good as a new one
+    assert await answer([grade_item(journal.boris.id, 2, "J-5A-1")]) == await answer(
+        [grade_item(journal.boris.id, 2, "never-seen-2")])

@@ -213,3 +213,20 @@ async def test_records_stored_without_notices_are_notified_after_the_fact(
     assert await cmd_notify_missing(settings, args) == 0  # a second run tells no one again
     assert capsys.readouterr().out.strip().endswith(": 0")
     assert await told() == first
+
+
+async def test_a_nul_in_any_field_is_a_line_error(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    text = (
+        "source_id;student;subject;date;value;comment\n"
+        f"G-1;S-1;Математика;{DAY.isoformat()};5;ok\n"
+        f"G-2;S-1;Матем\x00атика;{DAY.isoformat()};4;\n"
+        f"G-3;S-1;Математика;{DAY.isoformat()};4;a\x00b\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        await import_journal(db, school.school_id, "grades", text, tz=MSK)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(3, "subject"), (4, "comment")]
+    assert "NUL" in caught.value.errors[0].message
+    async with db.session() as session:
+        assert (await session.scalars(select(Grade))).all() == []

@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from hub.db import Database
 from hub.errors import TooLarge
@@ -16,6 +16,7 @@ from hub.journal.errors import JournalRejected
 from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
 from hub.journal.models import Attendance, AttendanceStatus, Grade, Source
 from hub.journal.record import record_attendance, record_grades
+from hub.school import Enrolment, TeachingAssignment
 from tests.journal.conftest import Journal5A, grade, journal_token, mark
 from tests.support.clock import TODAY, YESTERDAY
 from tests.support.school import SchoolBuilder
@@ -206,3 +207,71 @@ async def test_five_concurrent_identical_corrections_are_stored_and_announced_on
     async with db.session() as session:
         stored = list(await session.scalars(select(Grade)))
     assert {(g.value, g.previous_value, g.corrected) for g in stored} == {(5, 3, True)}
+
+
+async def test_a_source_id_keeps_its_student(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    teacher = await school.principal(journal.teacher)
+    async with db.transaction() as session:
+        await record_grades(session, school.school_id, [grade(journal.alice.id, 5, "t-1")],
+                            by=teacher, source=Source.API)
+    with pytest.raises(JournalRejected) as caught:
+        async with db.transaction() as session:
+            await record_grades(session, school.school_id, [grade(journal.boris.id, 2, "t-1")],
+                                by=teacher, source=Source.API)
+    assert [(e.index, e.field) for e in caught.value.errors] == [(0, "student")]
+    async with db.session() as session:
+        assert (await session.execute(select(Grade.student_id, Grade.value))).all() == [
+            (journal.alice.id, 5)]
+    assert len(emitted) == 1
+
+
+async def test_an_update_is_authorised_against_the_stored_record(
+    db: Database, school: SchoolBuilder, journal: Journal5A, emitted: list[Event]
+) -> None:
+    both = await school.teacher_of("5А", "5Б", login="both")
+    async with db.transaction() as session:
+        await record_grades(session, school.school_id, [grade(journal.vera.id, 5, "v-1")],
+                            by=await school.principal(both), source=Source.API)
+    async with db.transaction() as session:  # no longer teaches 5Б; Vera moved to 5А
+        await session.execute(delete(TeachingAssignment).where(
+            TeachingAssignment.teacher_id == both.id,
+            TeachingAssignment.class_id == school.classes["5Б"].id))
+        await session.execute(update(Enrolment).where(Enrolment.student_id == journal.vera.id)
+                              .values(class_id=journal.class_id))
+    teacher = await school.principal(both)
+    with pytest.raises(JournalRejected) as caught:
+        async with db.transaction() as session:
+            await record_grades(session, school.school_id, [grade(journal.vera.id, 2, "v-1")],
+                                by=teacher, source=Source.API)
+    async with db.transaction() as session:
+        await session.execute(update(Enrolment).where(Enrolment.student_id == journal.vera.id)
+                              .values(class_id=school.classes["5Б"].id))
+    with pytest.raises(JournalRejected) as unknown:
+        async with db.transaction() as session:
+            await record_grades(session, school.school_id, [grade(journal.vera.id, 2, "v-2")],
+                                by=teacher, source=Source.API)
+    assert caught.value.details == unknown.value.details  # the same refusal, stored or not
+    async with db.session() as session:
+        assert (await session.execute(select(Grade.value, Grade.corrected))).all() == [
+            (5, False)]
+    assert len(emitted) == 1
+
+
+async def test_each_source_has_its_own_source_ids(
+    db: Database, school: SchoolBuilder, journal: Journal5A
+) -> None:
+    teacher = await school.principal(journal.teacher)
+    sources = [(journal_token(school.school_id), Source.API, 5), (teacher, Source.API, 4),
+               (None, Source.CSV, 3)]
+    for by, source, value in sources:
+        async with db.transaction() as session:
+            result = await record_grades(session, school.school_id,
+                                         [grade(journal.alice.id, value, "same")],
+                                         by=by, source=source)
+        assert result.created == 1
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(Grade.source_key, Grade.value).order_by(Grade.id))).all()
+    assert rows == [("token:1", 5), (f"teacher:{journal.teacher.id}", 4), ("csv", 3)]

@@ -105,6 +105,10 @@ async def enqueue_many(
                 mode = explicit[person].get((message.kind, channel), Mode.OFF)
             else:
                 mode = prefs[person].mode(message.kind, channel)
+            if message.urgent:
+                # An urgent announcement reaches every channel at once, whatever the
+                # person chose for announcements (the settings page says so).
+                mode = Mode.INSTANT
             if mode is Mode.INSTANT:
                 session.add(Delivery(
                     school_id=school_id, person_id=person, notification_id=notification.id,

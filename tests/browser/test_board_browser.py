@@ -30,14 +30,14 @@ async def test_teacher_announces_to_5a_parent_acknowledges(
     await teacher.get_by_label("5А").check()
     await teacher.select_option("select[name=class_target]", "parents")
     await teacher.get_by_role("button", name="Опубликовать").click()
-    await expect(teacher.locator("h2")).to_contain_text("Родительское собрание")
+    await expect(teacher.locator("h1")).to_contain_text("Родительское собрание")
 
     parent_a = await (await chromium.new_context()).new_page()
     await sign_in_page(parent_a, live_url, "parent_a", PASSWORD)
     await parent_a.goto(f"{live_url}/board")
     card = parent_a.locator("article.announcement", has_text="Родительское собрание")
     await expect(card.locator("strong")).to_have_text("четверг")
-    await card.get_by_role("button", name="Ознакомлен(а)").click()
+    await card.get_by_role("button", name="Подтвердить прочтение").click()
     await expect(parent_a.locator("body")).to_contain_text("Вы ознакомились")
 
     parent_b = await (await chromium.new_context()).new_page()

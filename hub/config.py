@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout: float = Field(default=30.0, gt=0)
     mail_from: str = "school-hub <noreply@school.local>"
+    # The domain of the Message-ID and the List-Id; the public URL's host when empty.
+    mail_domain: str = ""
+    # The List-Id's name part (<name.domain>): one per school installation.
+    mail_list_name: str = "school-hub"
 
     telegram_bot_token: SecretStr | None = None
     telegram_bot_username: str | None = None

@@ -64,6 +64,9 @@ class Draft:
     uploads: list[attachments.Upload] = field(default_factory=list)
 
 
+REPEAT_WINDOW = dt.timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class Posted:
     announcement: Announcement
@@ -116,6 +119,16 @@ async def create_announcement(
             return Posted(earlier, True)
     title = gate.check_title(draft.title)
     body = gate.check_body(draft.body)
+    # Back and "Опубликовать" again brings the same text with a fresh form: the same
+    # author's same title and text within minutes is that announcement, not a new one.
+    repeated = await session.scalar(select(Announcement).where(
+        Announcement.author_id == principal.person_id,
+        Announcement.title == title, Announcement.body_source == body,
+        Announcement.created_at >= clock.now() - REPEAT_WINDOW,
+        Announcement.deleted_at.is_(None),
+    ).order_by(Announcement.id.desc()).limit(1))
+    if repeated is not None:
+        return Posted(repeated, True)
     if draft.audience is Audience.CLASSES and not draft.class_ids:
         raise Invalid("Выберите хотя бы один класс.")
     class_ids = await _valid_classes(

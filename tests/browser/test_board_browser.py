@@ -49,3 +49,26 @@ async def test_teacher_announces_to_5a_parent_acknowledges(
     # The teacher sees who has read it.
     await teacher.get_by_role("link", name="Кто ознакомился").click()
     await expect(teacher.locator("main")).to_contain_text("5А: 1 из 1")
+
+
+async def test_back_and_submit_again_posts_one_announcement(
+    live_url: str, chromium: Any, db: Database, school: SchoolBuilder
+) -> None:
+    await school.teacher_of("5А", login="teacher", last_name="Учителева", first_name="Анна")
+    teacher = await (await chromium.new_context()).new_page()
+    await sign_in_page(teacher, live_url, "teacher", PASSWORD)
+    await teacher.goto(f"{live_url}/board/new")
+    await teacher.fill("input[name=title]", "Экскурсия")
+    await teacher.fill("textarea[name=body]", "В пятницу едем в музей.")
+    await teacher.get_by_label("5А").check()
+    await teacher.get_by_role("button", name="Опубликовать").click()
+    await expect(teacher.locator("h1")).to_contain_text("Экскурсия")
+    await teacher.go_back()
+    if await teacher.locator("input[name=title]").input_value() == "":
+        await teacher.fill("input[name=title]", "Экскурсия")
+        await teacher.fill("textarea[name=body]", "В пятницу едем в музей.")
+        await teacher.get_by_label("5А").check()
+    await teacher.get_by_role("button", name="Опубликовать").click()
+    await expect(teacher.locator("h1")).to_contain_text("Экскурсия")
+    await teacher.goto(f"{live_url}/board")
+    await expect(teacher.locator("article.announcement")).to_have_count(1)

@@ -32,6 +32,7 @@ from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
 from hub.errors import Invalid, NotFound
 from hub.events import AcknowledgementReminded, AnnouncementPublished, emit
+from hub.notify import inbox
 from hub.school import (
     STAFF_ROLES,
     Enrolment,
@@ -395,6 +396,19 @@ async def acknowledge(session: AsyncSession, principal: Principal, announcement_
                                             person_id=principal.person_id))
         except IntegrityError:  # the same click twice at the same moment: one stays
             pass
+    await mark_announcement_read(session, principal, announcement.id)
+
+
+ANNOUNCEMENT_SOURCES = ("announcement", "announcement_reminder")
+
+
+async def mark_announcement_read(
+    session: AsyncSession, principal: Principal, announcement_id: int
+) -> None:
+    """The person has seen the announcement: its notifications are read."""
+    if principal.person_id is not None:
+        await inbox.mark_read_about(session, principal.school_id, principal.person_id,
+                                    ANNOUNCEMENT_SOURCES, announcement_id)
 
 
 @dataclass(frozen=True)

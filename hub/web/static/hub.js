@@ -9,6 +9,14 @@
     return fetch(url, opts);
   };
 
+  // A form with data-confirm asks before it is sent (deleting something).
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+
   document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
     const toggle = document.querySelector("header.top .menu-toggle");

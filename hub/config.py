@@ -104,6 +104,16 @@ class Settings(BaseSettings):
         self.public_url = self.public_url.rstrip("/")
         return self
 
+    def startup_warnings(self) -> list[str]:
+        """What an operator should fix, said once when the service starts."""
+        found = []
+        if self.public_url.startswith("http://"):
+            found.append(
+                f"public URL {self.public_url} is plain http: mail clients offer one-click "
+                "unsubscribe (RFC 8058) only for https links, and sessions travel unencrypted; "
+                "set HUB_PUBLIC_URL to the https address people open")
+        return found
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -56,6 +56,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     async def announce(_app: web.Application) -> None:
         elapsed = time.perf_counter() - started
         print(f"hub: serving on http://{host}:{port} (ready in {elapsed:.2f} s)", flush=True)
+        for warning in settings.startup_warnings():
+            print(f"hub: warning: {warning}", file=sys.stderr, flush=True)
 
     app.on_startup.append(announce)
     web.run_app(app, host=host, port=port, print=None, access_log=None)

@@ -57,3 +57,10 @@ def test_message_id_and_list_id_domain_is_a_setting(settings: Settings) -> None:
     message = render_message(envelope(), custom)
     assert message["Message-ID"].endswith("@school1.example.ru>")
     assert message["List-Id"].endswith("<school-hub.school1.example.ru>")
+
+
+def test_plain_http_public_url_is_warned_about(settings: Settings) -> None:
+    assert any("https" in w for w in settings.model_copy(
+        update={"public_url": "http://school.example"}).startup_warnings())
+    assert settings.model_copy(
+        update={"public_url": "https://school.example"}).startup_warnings() == []

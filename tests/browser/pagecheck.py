@@ -4,6 +4,8 @@ finds nothing critical or serious, and on a phone nothing is wider than the scre
 
 from __future__ import annotations
 
+import os
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -48,6 +50,10 @@ async def check_page(page: Any, seen: dict[str, Any]) -> None:
     if await page.locator("h1").count() == 0:
         problems.append("no h1")
     print(f"/{path}: {width} px in {inner} px")  # shown with pytest -s
+    if os.environ.get("HUB_SCREENSHOTS"):  # a folder to look at the pages in
+        name = re.sub(r"[^\w]+", "_", path)[:80] or "root"
+        await page.screenshot(path=f"{os.environ['HUB_SCREENSHOTS']}/{inner}-{name}.png",
+                              full_page=True)
     seen["/" + path] = problems
 
 

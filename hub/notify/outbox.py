@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,6 +151,21 @@ async def add_to_digest(
     )
     delivery_id = await session.scalar(select(Delivery.id).where(Delivery.digest_key == key))
     assert delivery_id is not None
+    if notification.source_kind and notification.source_id is not None:
+        # A correction replaces what the same digest already holds about the same record.
+        await session.execute(delete(DigestEntry).where(
+            DigestEntry.delivery_id == delivery_id,
+            DigestEntry.notification_id.in_(select(Notification.id).where(
+                Notification.person_id == notification.person_id,
+                Notification.child_id.is_(None) if notification.child_id is None
+                else Notification.child_id == notification.child_id,
+                Notification.source_kind == notification.source_kind,
+                Notification.source_id == notification.source_id,
+                Notification.id != notification.id,
+            )),
+            select(Delivery.status).where(Delivery.id == delivery_id).scalar_subquery()
+            == DeliveryStatus.PENDING,
+        ).execution_options(synchronize_session=False))
     session.add(DigestEntry(delivery_id=delivery_id, notification_id=notification.id))
     await session.flush()
     return delivery_id

@@ -232,3 +232,22 @@ async def test_erasing_a_person_removes_their_notifications(
         left = list(await session.scalars(select(Notification.person_id)))
         deliveries = list(await session.scalars(select(Delivery.person_id)))
     assert left == deliveries == [family.nina.id]
+
+
+async def test_a_corrected_grade_replaces_the_original_in_the_digest(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    async with db.transaction() as session:
+        await set_mode(session, family.anna.id, NotificationKind.GRADES, ChannelName.EMAIL,
+                       Mode.DIGEST)
+    await post_grade(db, school.school_id, family.alice, 4, "j-1")
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")  # the journal corrects it
+    async with db.transaction() as session:
+        digest = await session.scalar(select(Delivery).where(Delivery.digest_key.is_not(None)))
+        assert digest is not None
+        digest.due_at = digest.due_at - dt.timedelta(days=1)
+    await deliver(db, settings, channel)
+    [envelope] = channel.to("anna@example.test")
+    assert [item.title for item in envelope.items] == [
+        "Исправлена оценка: 4 → 5 по предмету «Математика»"]

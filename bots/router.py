@@ -211,7 +211,8 @@ async def _settings_view(db: Database, person_id: int) -> tuple[str, InlineKeybo
         )]
         for kind in SETTING_KINDS
     ]
-    rows.append([InlineKeyboardButton(text=texts.quiet_button(prefs.quiet),
+    custom = prefs.quiet not in QUIET_CHOICES
+    rows.append([InlineKeyboardButton(text=texts.quiet_button(prefs.quiet, custom),
                                       callback_data=QUIET_DATA)])
     return texts.settings_header(prefs.quiet), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -234,6 +235,10 @@ async def settings_button(query: CallbackQuery, db: Database) -> None:
             return
         prefs = await preferences_for(session, person.id)
         data = query.data or ""
+        if data == QUIET_DATA and prefs.quiet is not None and prefs.quiet not in QUIET_CHOICES:
+            # Hours the person set on the portal are theirs: the button does not drop them.
+            await query.answer(texts.custom_quiet(prefs.quiet), show_alert=True)
+            return
         if data == QUIET_DATA:
             index = QUIET_CHOICES.index(prefs.quiet) if prefs.quiet in QUIET_CHOICES else -1
             quiet = QUIET_CHOICES[(index + 1) % len(QUIET_CHOICES)]
@@ -254,6 +259,11 @@ async def settings_button(query: CallbackQuery, db: Database) -> None:
 # ------------------------------------------------------------------ anything else
 
 
-async def anything_else(message: Message, db: Database) -> None:
+async def anything_else(message: Message, db: Database, settings: Settings) -> None:
     person = await _person(db, message.chat.id)
-    await reply(message, texts.UNKNOWN_COMMAND if person else texts.NOT_LINKED)
+    if person is None:
+        await reply(message, texts.NOT_LINKED)
+    elif (message.text or "").startswith("/"):
+        await reply(message, texts.UNKNOWN_COMMAND)
+    else:
+        await reply(message, texts.free_text(settings.public_url))

@@ -13,7 +13,8 @@ from aiogram.types import BotCommand
 from bots.linking import LinkRefusal
 from bots.reading import StudentRecords
 from forum.models import Announcement
-from hub.journal.models import STATUS_TITLES, Attendance, Grade
+from hub.journal.models import Attendance, Grade, status_title
+from hub.names import person_gender
 from hub.notify.channel import KIND_TITLES, NotificationKind
 from hub.notify.preferences import Mode
 
@@ -43,7 +44,24 @@ HELP = (
     "/stop — отвязать этот чат"
 )
 
-UNKNOWN_COMMAND = "Не понимаю эту команду.\n\n" + HELP
+UNKNOWN_COMMAND = "Такой команды нет.\n\n" + HELP
+
+
+def free_text(public_url: str) -> str:
+    """The answer to a message that is not a command: the bot only sends notifications;
+    questions go to the class forum or to the teacher."""
+    forum = escape(f"{public_url}/forum")
+    return (
+        "Этот бот только присылает уведомления: сообщения здесь никто не читает.\n\n"
+        f"Вопрос классу или учителю задайте на <a href=\"{forum}\">форуме класса</a> "
+        "школьного портала — учитель увидит его и ответит там. Срочное лучше сказать "
+        "учителю или классному руководителю напрямую.\n\n" + HELP
+    )
+
+
+def custom_quiet(quiet: tuple[dt.time, dt.time]) -> str:
+    return (f"Свои тихие часы {quiet[0]:%H:%M}–{quiet[1]:%H:%M} заданы на портале; чтобы "
+            "их изменить, откройте «Уведомления → Настроить» на портале.")
 
 LINK_REFUSED: dict[LinkRefusal, str] = {
     LinkRefusal.EXPIRED: (
@@ -109,10 +127,11 @@ def attendance(groups: Sequence[StudentRecords[Attendance]]) -> str:
     blocks = []
     for group in groups:
         lines = [f"<b>{escape(group.student.full_name)}</b>"]
+        gender = person_gender(group.student)
         if not group.records:
             lines.append("Пропусков и опозданий нет.")
         for mark in group.records:
-            line = f"{mark.lesson_date:%d.%m} {STATUS_TITLES[mark.status]}"
+            line = f"{mark.lesson_date:%d.%m} {status_title(mark.status, gender)}"
             if mark.subject:
                 line += f", {escape(mark.subject)}"
             lines.append(line)
@@ -138,7 +157,8 @@ def settings_header(quiet: tuple[dt.time, dt.time] | None) -> str:
     hours = f"{quiet[0]:%H:%M}–{quiet[1]:%H:%M}" if quiet else "нет"
     return (
         "Уведомления в Telegram. Нажмите на строку, чтобы переключить: выкл. → сразу → "
-        f"сводкой.\nТихие часы: {hours} (в это время сообщения ждут утра)."
+        f"сводкой.\nТихие часы: {hours} (в это время сообщения ждут утра — и в Telegram, "
+        "и на e-mail; срочные объявления приходят всегда)."
     )
 
 
@@ -146,7 +166,8 @@ def kind_button(kind: NotificationKind, mode: Mode) -> str:
     return f"{KIND_TITLES[kind].capitalize()}: {MODE_TITLES[mode]}"
 
 
-def quiet_button(quiet: tuple[dt.time, dt.time] | None) -> str:
+def quiet_button(quiet: tuple[dt.time, dt.time] | None, custom: bool = False) -> str:
     if quiet is None:
         return "Тихие часы: нет"
-    return f"Тихие часы: {quiet[0]:%H:%M}–{quiet[1]:%H:%M}"
+    mine = " (свои)" if custom else ""
+    return f"Тихие часы: {quiet[0]:%H:%M}–{quiet[1]:%H:%M}{mine}"

@@ -32,6 +32,7 @@ from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
 from hub.errors import Invalid, NotFound
 from hub.events import AcknowledgementReminded, AnnouncementPublished, emit
+from hub.notify import inbox
 from hub.school import (
     STAFF_ROLES,
     Enrolment,
@@ -62,6 +63,9 @@ class Draft:
     expires_at: dt.datetime | None = None
     form_token: str | None = None
     uploads: list[attachments.Upload] = field(default_factory=list)
+
+
+REPEAT_WINDOW = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,16 @@ async def create_announcement(
             return Posted(earlier, True)
     title = gate.check_title(draft.title)
     body = gate.check_body(draft.body)
+    # Back and "Опубликовать" again brings the same text with a fresh form: the same
+    # author's same title and text within minutes is that announcement, not a new one.
+    repeated = await session.scalar(select(Announcement).where(
+        Announcement.author_id == principal.person_id,
+        Announcement.title == title, Announcement.body_source == body,
+        Announcement.created_at >= clock.now() - REPEAT_WINDOW,
+        Announcement.deleted_at.is_(None),
+    ).order_by(Announcement.id.desc()).limit(1))
+    if repeated is not None:
+        return Posted(repeated, True)
     if draft.audience is Audience.CLASSES and not draft.class_ids:
         raise Invalid("Выберите хотя бы один класс.")
     class_ids = await _valid_classes(
@@ -387,6 +401,19 @@ async def acknowledge(session: AsyncSession, principal: Principal, announcement_
                                             person_id=principal.person_id))
         except IntegrityError:  # the same click twice at the same moment: one stays
             pass
+    await mark_announcement_read(session, principal, announcement.id)
+
+
+ANNOUNCEMENT_SOURCES = ("announcement", "announcement_reminder")
+
+
+async def mark_announcement_read(
+    session: AsyncSession, principal: Principal, announcement_id: int
+) -> None:
+    """The person has seen the announcement: its notifications are read."""
+    if principal.person_id is not None:
+        await inbox.mark_read_about(session, principal.school_id, principal.person_id,
+                                    ANNOUNCEMENT_SOURCES, announcement_id)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ async def board_page(request: web.Request) -> web.Response:
         **_common(), "entries": entries,
         "may_post": audience.may_post_announcements(principal),
         "school_id": principal.school_id,
+        "deleted": request.query.get("deleted") == "1",
     })
 
 
@@ -162,9 +163,10 @@ async def create(request: web.Request) -> web.Response:
 @routes.get("/board/{id}")
 async def show(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    async with request.app[DB].session() as session:
+    async with request.app[DB].transaction() as session:
         announcement = await board.get_readable(session, principal, ident(request))
         entry = await board.entry(session, principal, announcement)
+        await board.mark_announcement_read(session, principal, announcement.id)
     return render(request, "forum/announcement.html", {
         **_common(), "entry": entry, "a": announcement,
         "is_editor": _is_editor(request, announcement),
@@ -268,7 +270,7 @@ async def delete(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
     async with request.app[DB].transaction() as session:
         await board.delete_announcement(session, principal, ident(request))
-    raise web.HTTPSeeOther("/board")
+    raise web.HTTPSeeOther("/board?deleted=1")
 
 
 @routes.get("/board/files/{id}")

@@ -8,10 +8,13 @@ a subscriber is told of a reply only while they may still read the section.
 
 from __future__ import annotations
 
+import html
+import re
+
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum import audience, sanitize
+from forum import audience
 from forum.models import (
     Announcement,
     AnnouncementClass,
@@ -38,11 +41,24 @@ from hub.notify.revision import revise, withdraw
 from hub.school import STAFF_ROLES, ConsentPurpose, Person, RoleGrant, SchoolClass, consenting
 
 PREVIEW = 500
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre|div|ul|ol)>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _preview(safe_html: str) -> str:
-    text = sanitize.plain_text(safe_html)
-    return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
+    """The start of a text as plain text: paragraphs kept (a blank line between them),
+    each line without its leading spaces."""
+    text = _BREAK.sub("\n", safe_html)
+    text = _BLOCK_END.sub("\n\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text if len(text) <= PREVIEW else text[: PREVIEW - 1].rstrip() + "…"
 
 
 async def _staff_audience(session: AsyncSession, announcement: Announcement) -> Recipients:
@@ -85,7 +101,7 @@ async def on_announcement(session: AsyncSession, event: Event) -> None:
         return
     message = Message(
         kind=NotificationKind.ANNOUNCEMENTS,
-        title=("Срочно: " if announcement.urgent else "") + announcement.title,
+        title=capital(announcement.title),  # «Срочно» is said once, by each channel
         body=_preview(announcement.body_html),
         url=f"/board/{announcement.id}",
         source_kind="announcement",
@@ -127,7 +143,7 @@ async def on_reminder(session: AsyncSession, event: Event) -> None:
     await enqueue(session, announcement.school_id, [(p, None) for p in sorted(allowed)],
                   Message(
         kind=NotificationKind.ANNOUNCEMENTS,
-        title=f"Напоминание: «{announcement.title}»",
+        title=f"Напоминание: «{capital(announcement.title)}»",
         body="Пожалуйста, подтвердите, что вы ознакомились с объявлением.",
         url=f"/board/{announcement.id}",
         source_kind="announcement_reminder",

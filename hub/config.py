@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout: float = Field(default=30.0, gt=0)
     mail_from: str = "school-hub <noreply@school.local>"
+    # The domain of the Message-ID and the List-Id; the public URL's host when empty.
+    mail_domain: str = ""
+    # The List-Id's name part (<name.domain>): one per school installation.
+    mail_list_name: str = "school-hub"
 
     telegram_bot_token: SecretStr | None = None
     telegram_bot_username: str | None = None
@@ -102,6 +106,16 @@ class Settings(BaseSettings):
             self.public_url = f"http://{self.host}:{self.port}"
         self.public_url = self.public_url.rstrip("/")
         return self
+
+    def startup_warnings(self) -> list[str]:
+        """What an operator should fix, said once when the service starts."""
+        found = []
+        if self.public_url.startswith("http://"):
+            found.append(
+                f"public URL {self.public_url} is plain http: mail clients offer one-click "
+                "unsubscribe (RFC 8058) only for https links, and sessions travel unencrypted; "
+                "set HUB_PUBLIC_URL to the https address people open")
+        return found
 
     @property
     def tz(self) -> ZoneInfo:

@@ -84,6 +84,13 @@ class ModerationDecided(Event):
     author_id: int | None
     decision: str  # "approved" | "rejected"
     reason: str = ""
+    # What the author is told it was about: "topic" | "post" | "announcement", its title
+    # (a post's topic), the start of its text, where it is, and whether a moderator edited it.
+    kind: str = ""
+    title: str = ""
+    excerpt: str = ""
+    url: str | None = None
+    edited: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,6 +30,7 @@ import jinja2
 
 from hub import clock
 from hub.config import Settings
+from hub.names import address_name_from_full
 from hub.notify.channel import (
     KIND_TITLES,
     Envelope,
@@ -125,8 +126,24 @@ def plural(count: int, one: str, few: str, many: str) -> str:
     return many
 
 
+def mail_domain(settings: Settings) -> str:
+    """The domain the hub's letters name themselves by (Message-ID, List-Id)."""
+    return settings.mail_domain or urlsplit(settings.public_url).hostname or "school-hub.local"
+
+
+def list_id(settings: Settings) -> str:
+    """RFC 2919 List-Id: «Школьный портал <school-hub.school.example>»."""
+    return f"Школьный портал <{settings.mail_list_name}.{mail_domain(settings)}>"
+
+
+def list_id_header(settings: Settings) -> str:
+    """List-Id as written on the wire: the Cyrillic phrase as encoded words, the id as is."""
+    phrase, _, rest = list_id(settings).partition(" <")
+    return f"{text_header('List-Id', phrase)} <{rest}"
+
+
 def message_id(settings: Settings, delivery_id: int) -> str:
-    domain = urlsplit(settings.public_url).hostname or "school-hub.local"
+    domain = mail_domain(settings)
     if delivery_id <= 0:
         return make_msgid("hub", domain=domain)
     tag = hmac.new(settings.secret, f"message-id:{delivery_id}".encode(), hashlib.sha256)
@@ -145,7 +162,7 @@ def subject_of(envelope: Envelope, settings: Settings) -> str:
         subject = item.title
         if item.child_name:
             subject = f"{subject} — {item.child_name}"
-        if item.urgent:
+        if item.urgent and not subject.lower().startswith("срочно"):
             subject = f"Срочно: {subject}"
         return header_text(subject)
     return f"Уведомления школьного портала ({len(items)})"
@@ -185,7 +202,7 @@ def digest_groups(items: tuple[Item, ...]) -> list[Group]:
 
 def _bodies(envelope: Envelope, subject: str, unsubscribe: str | None) -> tuple[str, str]:
     context: dict[str, Any] = {
-        "recipient_name": envelope.recipient_name,
+        "recipient_name": address_name_from_full(envelope.recipient_name),
         "subject": subject,
         "unsubscribe_url": unsubscribe,
         "grouped": envelope.digest,
@@ -226,10 +243,12 @@ def render_message(
         ("Subject", text_header("Subject", subject)),
         ("Date", format_datetime(now or clock.now())),
         ("Message-ID", message_id(settings, envelope.delivery_id)),
-        # Kept whole, not folded into encoded words a mail client would not read as a URL.
-        ("List-Unsubscribe", f"<{header_text(unsubscribe, 900)}>, "
-                             f"<mailto:{sender_address(settings)}?subject=unsubscribe>"),
+        # Only the one-click link (no mailbox reads a mailto unsubscribe); kept whole, not
+        # folded into encoded words a mail client would not read as a URL.
+        ("List-Unsubscribe", f"<{header_text(unsubscribe, 900)}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("List-Id", list_id_header(settings)),
+        ("Precedence", "bulk"),
         ("Auto-Submitted", "auto-generated"),
         ("X-Auto-Response-Suppress", "All"),
         ("X-Hub-Delivery", str(envelope.delivery_id)),

@@ -8,7 +8,9 @@ same transaction; a live note for open queue pages follows the commit."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -352,6 +354,19 @@ async def _decide(
     return await get_item(session, school_id, item_id)
 
 
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _about(view: TargetView | None) -> dict[str, Any]:
+    """What the author's notice names: the kind, the title or place, the text's start."""
+    if view is None:
+        return {}
+    words = " ".join(html.unescape(_TAGS.sub(" ", view.text)).split())
+    title = view.title or view.where.rsplit("›", 1)[-1].strip()
+    return {"kind": view.kind, "title": title, "url": view.url,
+            "excerpt": words if len(words) <= 120 else words[:119].rstrip() + "…"}
+
+
 def _full_text(view: TargetView | None) -> str | None:
     if view is None:
         return None
@@ -371,16 +386,20 @@ async def approve(
     item = await _decide(session, school_id=school_id, item_id=item_id,
                          moderator_id=moderator_id, status=ItemStatus.APPROVED, reason=None)
     target = get_target(item.kind)
-    before = _full_text(await target.view(session, item.target_id))
+    view = await target.view(session, item.target_id)
+    before = _full_text(view)
     await target.publish(session, item.target_id, title=title, text=text)
-    after = _full_text(await target.view(session, item.target_id)) if edited else before
+    if edited:
+        view = await target.view(session, item.target_id)
+    after = _full_text(view) if edited else before
     item.hidden = False
     await audit.record(session, school_id=school_id, actor_id=moderator_id,
                        action="edit_approve" if edited else "approve", item_id=item.id,
                        kind=item.kind, target_id=item.target_id, subject_id=item.author_id,
                        text_before=before, text_after=after)
     await emit(session, ModerationDecided(school_id=school_id, review_item_id=item.id,
-                                          author_id=item.author_id, decision="approved"))
+                                          author_id=item.author_id, decision="approved",
+                                          edited=edited, **_about(view)))
     _notify_queue(session, school_id, "decided", item.id)
     log.info("review item %s approved by %s", item.id, moderator_id)
     return item
@@ -410,14 +429,15 @@ async def reject(
     item = await _decide(session, school_id=school_id, item_id=item_id,
                          moderator_id=moderator_id, status=ItemStatus.REJECTED, reason=reason)
     target = get_target(item.kind)
-    before = _full_text(await target.view(session, item.target_id))
+    view = await target.view(session, item.target_id)
+    before = _full_text(view)
     await target.reject(session, item.target_id, reason)
     await audit.record(session, school_id=school_id, actor_id=moderator_id, action="reject",
                        item_id=item.id, kind=item.kind, target_id=item.target_id,
                        subject_id=item.author_id, text_before=before, note=reason)
     await emit(session, ModerationDecided(school_id=school_id, review_item_id=item.id,
                                           author_id=item.author_id, decision="rejected",
-                                          reason=reason))
+                                          reason=reason, **_about(view)))
     _notify_queue(session, school_id, "decided", item.id)
     log.info("review item %s rejected by %s", item.id, moderator_id)
     return item

@@ -96,6 +96,23 @@ class Entry:
     claimed_by: str
     claimed: bool  # claimed by someone else, still running
     decided_by: str
+    default_reason: str = ""  # the canned reason that matches what the detector found
+
+
+# The canned reason a rejection starts from, by the detector's category (first match wins).
+REASON_BY_CATEGORY = (
+    ("obscene", "Нецензурная лексика"),
+    ("insult", "Оскорбление участников"),
+    ("threat", "Оскорбление участников"),
+    ("rude", "Грубость и неуважительный тон"),
+)
+
+
+def default_reason(categories: list[str]) -> str:
+    for category, reason in REASON_BY_CATEGORY:
+        if category in categories:
+            return reason
+    return ""
 
 
 async def _entries(session: Any, items: list[ReviewItem], me: int,
@@ -134,6 +151,7 @@ async def _entries(session: Any, items: list[ReviewItem], me: int,
             claimed=bool(item.claimed_by_id and item.claimed_by_id != me
                          and item.claimed_until and item.claimed_until > now),
             decided_by=names.get(item.decided_by_id or 0, ""),
+            default_reason=default_reason((item.verdict or {}).get("categories", [])),
         ))
     return out
 

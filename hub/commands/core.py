@@ -69,6 +69,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             more = f", {workers} processes" if workers > 1 else ""
             print(f"hub: serving on http://{host}:{port} (ready in {elapsed:.2f} s{more})",
                   flush=True)
+            for warning in settings.startup_warnings():
+                print(f"hub: warning: {warning}", file=sys.stderr, flush=True)
 
         if index == 0:
             app.on_startup.append(announce)

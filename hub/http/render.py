@@ -69,13 +69,42 @@ def render(
     return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
 
 
+# What a person reads for an HTTP error that came with aiohttp's English reason.
+ERROR_TEXTS: dict[int, tuple[str, str]] = {
+    400: ("Неверный запрос", "Запрос не удалось разобрать. Вернитесь назад и попробуйте ещё раз."),
+    403: ("Недостаточно прав", "У вас нет доступа к этой странице."),
+    404: ("Страница не найдена",
+          "Такой страницы нет: возможно, её удалили или ссылка набрана с ошибкой."),
+    405: ("Действие недоступно", "Эту страницу нельзя открыть таким способом."),
+    409: ("Конфликт", "Данные успели измениться. Обновите страницу и попробуйте ещё раз."),
+    413: ("Слишком большой запрос", "Файл или текст слишком велик."),
+    422: ("Проверьте данные", "Некоторые поля заполнены неверно."),
+    429: ("Слишком много запросов", "Подождите немного и попробуйте ещё раз."),
+}
+
+
+def _plain_nav(request: web.Request, principal: Any) -> list[dict[str, Any]]:
+    """The navigation without badges (an error page is not the place to count)."""
+    if principal is None or NAV not in request.app:
+        return []
+    return [{"title": item.title, "path": item.path, "badge": None}
+            for item in sorted(request.app[NAV], key=lambda i: i.order)
+            if item.visible(principal)]
+
+
 def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:
+    # aiohttp's own refusals ("Not Found") arrive in English: say them in Russian.
+    if status in ERROR_TEXTS and (title.isascii() or message.isascii()):
+        russian_title, russian_message = ERROR_TEXTS[status]
+        title = russian_title if title.isascii() else title
+        message = russian_message if message.isascii() else message
     # The error may have stopped the request before the context processors ran.
+    principal = request.get(PRINCIPAL)
     context = {
-        "principal": request.get(PRINCIPAL),
+        "principal": principal,
         "account": request.get(ACCOUNT),
         "csrf_token": request.get(CSRF_TOKEN, ""),
-        "nav": [],
+        "nav": _plain_nav(request, principal),
         "request_path": request.path,
         "title": title,
         "message": message,

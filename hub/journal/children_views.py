@@ -9,8 +9,9 @@ from hub.auth.access import Action, require
 from hub.http.keys import DB
 from hub.http.render import render
 from hub.http.session import signed_in
-from hub.journal.models import STATUS_TITLES
+from hub.journal.models import status_title
 from hub.journal.reading import recent_attendance, recent_grades
+from hub.names import person_gender
 from hub.school import Person, children_of, class_of
 
 
@@ -29,8 +30,9 @@ async def children_page(request: web.Request) -> web.Response:
             cards.append({
                 "name": person.full_name,
                 "class_name": school_class.name if school_class else None,
+                "gender": person_gender(person),
                 "grades": await recent_grades(session, person.id),
                 "marks": await recent_attendance(session, person.id),
             })
     return render(request, "journal/children.html",
-                  {"cards": cards, "status_titles": STATUS_TITLES})
+                  {"cards": cards, "status_title": status_title})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub import clock
 from hub.db import Base, str_enum
+from hub.names import Gender, gendered
 
 MAX_BATCH = 1000  # items in one batch (an API request, a slice of a CSV file)
 MAX_AGE_DAYS = 366  # older dates are a typo (a wrong year), not a late entry
@@ -47,6 +48,23 @@ STATUS_TITLES: dict[AttendanceStatus, str] = {
     AttendanceStatus.EXCUSED: "отсутствовал(а) по уважительной причине",
     AttendanceStatus.PRESENT: "присутствовал(а)",
 }
+
+# The same marks said of a boy, of a girl, and as a noun where the gender is not known.
+STATUS_WORDS: dict[AttendanceStatus, tuple[str, str, str]] = {
+    AttendanceStatus.ABSENT: ("отсутствовал", "отсутствовала", "отсутствие"),
+    AttendanceStatus.LATE: ("опоздал", "опоздала", "опоздание"),
+    AttendanceStatus.SICK: ("болел", "болела", "болезнь"),
+    AttendanceStatus.EXCUSED: ("отсутствовал по уважительной причине",
+                               "отсутствовала по уважительной причине",
+                               "отсутствие по уважительной причине"),
+    AttendanceStatus.PRESENT: ("присутствовал", "присутствовала", "присутствие"),
+}
+
+
+def status_title(status: AttendanceStatus, gender: Gender | None) -> str:
+    """«отсутствовала» for a girl, «отсутствовал» for a boy, «отсутствие» when unknown."""
+    male, female, neutral = STATUS_WORDS[status]
+    return gendered(gender, male, female, neutral)
 
 class Grade(Base):
     __tablename__ = "grades"

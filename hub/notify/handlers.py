@@ -22,15 +22,42 @@ async def on_moderation_decided(session: AsyncSession, event: Event) -> None:
         session, event.school_id, event.author_id
     ):
         return
-    if event.decision == "approved":
-        title, body = "Ваше сообщение опубликовано", "Модератор проверил и опубликовал его."
-    else:
-        title = "Ваше сообщение отклонено модератором"
-        body = f"Причина: {event.reason}" if event.reason else "Причина не указана."
+    title, body = decision_texts(event)
     await enqueue(session, event.school_id, [(event.author_id, None)], Message(
-        kind=NotificationKind.MODERATION, title=title, body=body, url=None,
+        kind=NotificationKind.MODERATION, title=title, body=body, url=event.url,
         source_kind="review_item", source_id=event.review_item_id,
     ))
+
+
+# What the author's message was: its name, and the past participle for a decision on it.
+_KINDS: dict[str, tuple[str, str, str]] = {
+    "topic": ("Ваша тема", "опубликована", "отклонена"),
+    "post": ("Ваш ответ", "опубликован", "отклонён"),
+    "announcement": ("Ваше объявление", "опубликовано", "отклонено"),
+}
+
+
+def decision_texts(event: ModerationDecided) -> tuple[str, str]:
+    """The notice's title and body: which message, in which topic, what was decided, why,
+    whether a moderator edited it, and the start of its text."""
+    what, published, rejected = _KINDS.get(event.kind, ("Ваше сообщение", "опубликовано",
+                                                         "отклонено"))
+    where = ""
+    if event.title:
+        where = f" в теме «{event.title}»" if event.kind == "post" else f" «{event.title}»"
+    approved = event.decision == "approved"
+    title = f"{what}{where} {published if approved else rejected + ' модератором'}"
+    lines = []
+    if approved:
+        lines.append("Модератор проверил и опубликовал его."
+                     if event.kind != "topic" else "Модератор проверил и опубликовал её.")
+        if event.edited:
+            lines.append("Перед публикацией модератор исправил текст.")
+    else:
+        lines.append(f"Причина: {event.reason}" if event.reason else "Причина не указана.")
+    if event.excerpt:
+        lines.append(f"Начало текста: «{event.excerpt}»")
+    return title, "\n".join(lines)
 
 
 def subscribe(handlers: EventHandlers) -> None:

@@ -55,3 +55,16 @@ async def mark_read(
         query.values(read_at=clock.now()).execution_options(synchronize_session=False)
     )
     return changed
+
+
+async def mark_read_about(
+    session: AsyncSession, school_id: int, person_id: int, source_kinds: Sequence[str],
+    source_id: int,
+) -> int:
+    """Mark read this person's notifications about one thing (an announcement they opened
+    or acknowledged), so the unread badge goes down."""
+    return await changed_rows(session, update(Notification).where(
+        Notification.school_id == school_id, Notification.person_id == person_id,
+        Notification.read_at.is_(None), Notification.source_kind.in_(list(source_kinds)),
+        Notification.source_id == source_id,
+    ).values(read_at=clock.now()).execution_options(synchronize_session=False))

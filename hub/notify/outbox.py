@@ -18,6 +18,7 @@ from sqlalchemy import (
     Insert,
     Select,
     and_,
+    delete,
     insert,
     literal,
     or_,
@@ -121,6 +122,10 @@ async def enqueue_many(
                 mode = explicit[person].get((message.kind, channel), Mode.OFF)
             else:
                 mode = prefs[person].mode(message.kind, channel)
+            if message.urgent:
+                # An urgent announcement reaches every channel at once, whatever the
+                # person chose for announcements (the settings page says so).
+                mode = Mode.INSTANT
             if mode is Mode.INSTANT:
                 session.add(Delivery(
                     school_id=school_id, person_id=person, notification_id=notification.id,
@@ -275,6 +280,21 @@ async def add_to_digest(
     )
     delivery_id = await session.scalar(select(Delivery.id).where(Delivery.digest_key == key))
     assert delivery_id is not None
+    if notification.source_kind and notification.source_id is not None:
+        # A correction replaces what the same digest already holds about the same record.
+        await session.execute(delete(DigestEntry).where(
+            DigestEntry.delivery_id == delivery_id,
+            DigestEntry.notification_id.in_(select(Notification.id).where(
+                Notification.person_id == notification.person_id,
+                Notification.child_id.is_(None) if notification.child_id is None
+                else Notification.child_id == notification.child_id,
+                Notification.source_kind == notification.source_kind,
+                Notification.source_id == notification.source_id,
+                Notification.id != notification.id,
+            )),
+            select(Delivery.status).where(Delivery.id == delivery_id).scalar_subquery()
+            == DeliveryStatus.PENDING,
+        ).execution_options(synchronize_session=False))
     session.add(DigestEntry(delivery_id=delivery_id, notification_id=notification.id))
     await session.flush()
     return delivery_id

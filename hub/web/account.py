@@ -8,14 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import clock
 from hub.auth import accounts
 from hub.auth.access import Action, require
+from hub.auth.models import Account
 from hub.auth.secrets import PasswordRejected
 from hub.auth.throttle import SignInThrottled
 from hub.errors import UserError
-from hub.http.keys import ACCOUNT, DB, SESSION_TOKEN, SESSIONS, SIGN_IN_GUARD
+from hub.http.keys import ACCOUNT, DB, PRINCIPAL, SESSION_TOKEN, SESSIONS, SIGN_IN_GUARD
 from hub.http.middlewares import CSRF_COOKIE, SESSION_COOKIE, set_cookie
 from hub.http.render import redirect, render
 from hub.http.session import signed_in
-from hub.school import ROLE_TITLES, SchoolClass, children_of, class_of
+from hub.school import ROLE_TITLES, Role, SchoolClass, children_of, class_of
 
 routes = web.RouteTableDef()
 
@@ -28,7 +29,25 @@ def setup(app: web.Application) -> None:
 async def home(request: web.Request) -> web.StreamResponse:
     if request.get(ACCOUNT) is None:
         raise web.HTTPSeeOther("/signin")
-    raise web.HTTPSeeOther("/profile")
+    principal = request.get(PRINCIPAL)
+    raise web.HTTPSeeOther(landing(principal.roles if principal else frozenset()))
+
+
+# Where each role's work is, in order of precedence for a person with several roles.
+LANDINGS: tuple[tuple[frozenset[Role], str], ...] = (
+    (frozenset({Role.MODERATOR, Role.COORDINATOR}), "/moderation/queue"),
+    (frozenset({Role.TEACHER, Role.SPEECH_THERAPIST, Role.PSYCHOLOGIST}), "/journal"),
+    (frozenset({Role.PARENT, Role.STUDENT}), "/board"),
+    (frozenset({Role.SYSADMIN, Role.HR}), "/admin/people"),
+)
+
+
+def landing(roles: frozenset[Role]) -> str:
+    """The page a person lands on after signing in: where their work is."""
+    for wanted, path in LANDINGS:
+        if roles & wanted:
+            return path
+    return "/profile"
 
 
 @routes.get("/signin", name="signin")
@@ -46,7 +65,7 @@ def _local_path(path: str) -> str:
         and all(c.isprintable() and not c.isspace() for c in path)
     ):
         return path
-    return "/profile"
+    return "/"
 
 
 @routes.post("/signin")
@@ -158,9 +177,11 @@ async def password_change(request: web.Request) -> web.StreamResponse:
 async def invitation_form(request: web.Request) -> web.Response:
     async with request.app[DB].session() as session:
         invitation = await accounts.find_invitation(session, request.match_info["token"])
+        login = (await session.get_one(Account, invitation.account_id)).login \
+            if invitation is not None else ""
     if invitation is None:
         return _invalid_invitation(request)
-    return render(request, "invitation.html", {"error": None})
+    return render(request, "invitation.html", {"error": None, "login": login})
 
 
 @routes.post("/invite/{token}")
@@ -169,14 +190,15 @@ async def invitation_accept(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))
     if password != str(form.get("repeat", "")):
         return render(request, "invitation.html",
-                      {"error": "Пароль и повтор не совпадают."}, status=422)
+                      {"error": "Пароль и повтор не совпадают.", "login": ""}, status=422)
     try:
         async with request.app[DB].transaction() as session:
             account = await accounts.accept_invitation(
                 session, request.match_info["token"], password
             )
     except PasswordRejected as exc:
-        return render(request, "invitation.html", {"error": exc.message}, status=exc.status)
+        return render(request, "invitation.html", {"error": exc.message, "login": ""},
+                      status=exc.status)
     except accounts.AccountError:
         return _invalid_invitation(request)
     return await _start_session(request, account.id, "/profile")

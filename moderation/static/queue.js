@@ -8,6 +8,33 @@
 
   let current = -1;
 
+  // A reason the moderator chose instead of the detector's default is kept for the next
+  // items of the same kind (this tab only), also when the queue updates live.
+  const REASONS_KEY = "hub.moderation.reasons";
+  function chosenReasons() {
+    try { return JSON.parse(sessionStorage.getItem(REASONS_KEY) || "{}"); } catch (e) { return {}; }
+  }
+  function applyReasons() {
+    const chosen = chosenReasons();
+    document.querySelectorAll("form.act-reject select[data-default]").forEach(function (select) {
+      const reason = chosen[select.dataset.default];
+      if (reason && !select.dataset.touched) { select.value = reason; }
+    });
+  }
+  document.addEventListener("change", function (event) {
+    const select = event.target;
+    if (select.matches && select.matches("form.act-reject select[data-default]")) {
+      const chosen = chosenReasons();
+      chosen[select.dataset.default] = select.value;
+      select.dataset.touched = "1";
+      try { sessionStorage.setItem(REASONS_KEY, JSON.stringify(chosen)); } catch (e) { /* private mode */ }
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    applyReasons();
+    new MutationObserver(applyReasons).observe(document.body, { childList: true, subtree: true });
+  });
+
   function select(index) {
     const list = entries();
     if (!list.length) { current = -1; return; }

@@ -16,7 +16,7 @@ from hub.journal.inputs import AttendanceInput, GradeInput, StudentRef
 from hub.journal.models import AttendanceStatus, Source
 from hub.journal.record import record_attendance, record_grades
 from hub.notify.channel import ChannelName, NotificationKind
-from hub.notify.preferences import Mode, preferences_for
+from hub.notify.preferences import Mode, preferences_for, set_schedule
 from tests.support.clock import YESTERDAY
 from tests.support.school import SchoolBuilder
 from tests.support.telegram_api import FakeBotAPI
@@ -71,7 +71,7 @@ async def test_grades_shows_only_own_children(api: FakeBotAPI, linked: int) -> N
 async def test_attendance_shows_only_own_children(api: FakeBotAPI, linked: int) -> None:
     await api.send_user_message(linked, "/attendance")
     text = last_text(api, linked)
-    assert "болел(а)" in text and "Физкультура" in text
+    assert "болела" in text and "Физкультура" in text  # Маша Петрова
     assert "Биология" not in text and "Сидоров" not in text
 
 
@@ -88,7 +88,10 @@ async def test_start_help_and_anything_else(api: FakeBotAPI, linked: int) -> Non
     await api.send_user_message(linked, "/help")
     assert "/grades" in last_text(api, linked) and "/settings" in last_text(api, linked)
     await api.send_user_message(linked, "когда собрание?")
-    assert "Не понимаю" in last_text(api, linked)
+    answer = last_text(api, linked)
+    assert "форуме класса" in answer and "учител" in answer and "Не понимаю" not in answer
+    await api.send_user_message(linked, "/nonsense")
+    assert "Такой команды нет" in last_text(api, linked)
 
 
 @pytest.mark.parametrize(
@@ -138,3 +141,21 @@ async def test_the_command_menu_is_set_at_start(hub: TestClient, api: FakeBotAPI
         "start", "grades", "attendance", "board", "settings", "help", "stop"
     ]
     assert all(c["description"] for c in menu)
+
+
+async def test_quiet_button_keeps_hours_set_on_the_portal(
+    api: FakeBotAPI, db: Database, family: Family, linked: int
+) -> None:
+    async with db.transaction() as session:
+        prefs = await preferences_for(session, family.parent.id)
+        await set_schedule(session, family.parent.id, quiet=(dt.time(21, 30), dt.time(6, 45)),
+                           digest_at=prefs.digest_at)
+    await api.send_user_message(linked, "/settings")
+    menu = api.messages(linked)[-1]
+    assert "21:30–06:45 (свои)" in str(menu.reply_markup)
+    assert "и на e-mail" in menu.text
+    await api.press_button(linked, menu.message_id, "set:quiet")
+    async with db.session() as session:
+        prefs = await preferences_for(session, family.parent.id)
+    assert prefs.quiet == (dt.time(21, 30), dt.time(6, 45))
+    assert "на портале" in api.callback_answers[-1]["text"]

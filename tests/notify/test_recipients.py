@@ -56,7 +56,8 @@ async def test_grade_reaches_consenting_parents_only(
     assert item.kind is NotificationKind.GRADES
     assert item.title == "Оценка 5 по предмету «Математика»"
     assert item.child_name == "Алиса Смирнова"
-    assert item.url == settings.public_url + "/children"
+    assert item.url is not None
+    assert item.url.startswith(settings.public_url + "/children#grade-")  # that very grade
     # Pavel has no notification consent, Nina is not Alice's parent, Alice did not opt in.
     assert channel.to("pavel@example.test") == channel.to("nina@example.test") == []
     assert channel.to("alice@example.test") == []
@@ -170,8 +171,8 @@ async def test_digest_gathers_everything_due_in_one_message_per_child(
     assert envelope.digest
     assert sorted((i.child_name, i.title) for i in envelope.items) == [
         ("Алиса Смирнова", "Оценка 5 по предмету «Математика»"),
+        ("Борис Смирнов", f"Отсутствовал на уроке «Математика» {YESTERDAY:%d.%m.%Y}"),
         ("Борис Смирнов", "Оценка 3 по предмету «Математика»"),
-        ("Борис Смирнов", f"отсутствовал(а) на уроке «Математика» {YESTERDAY:%d.%m.%Y}"),
     ]
 
 
@@ -231,3 +232,22 @@ async def test_erasing_a_person_removes_their_notifications(
         left = list(await session.scalars(select(Notification.person_id)))
         deliveries = list(await session.scalars(select(Delivery.person_id)))
     assert left == deliveries == [family.nina.id]
+
+
+async def test_a_corrected_grade_replaces_the_original_in_the_digest(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    async with db.transaction() as session:
+        await set_mode(session, family.anna.id, NotificationKind.GRADES, ChannelName.EMAIL,
+                       Mode.DIGEST)
+    await post_grade(db, school.school_id, family.alice, 4, "j-1")
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")  # the journal corrects it
+    async with db.transaction() as session:
+        digest = await session.scalar(select(Delivery).where(Delivery.digest_key.is_not(None)))
+        assert digest is not None
+        digest.due_at = digest.due_at - dt.timedelta(days=1)
+    await deliver(db, settings, channel)
+    [envelope] = channel.to("anna@example.test")
+    assert [item.title for item in envelope.items] == [
+        "Исправлена оценка: 4 → 5 по предмету «Математика»"]

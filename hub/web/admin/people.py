@@ -16,6 +16,7 @@ from hub.errors import Conflict, NotFound, UserError
 from hub.http.keys import DB, SESSIONS, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
+from hub.notify.channel import PermanentFailure
 from hub.school import (
     CONSENT_TITLES,
     ROLE_TITLES,
@@ -40,6 +41,7 @@ from hub.web.admin.common import (
     path_id,
     person_or_404,
 )
+from mail.invitation import invitation_message, send_invitation
 
 log = logging.getLogger("hub.admin")
 routes = web.RouteTableDef()
@@ -356,15 +358,35 @@ async def account_issue(request: web.Request) -> web.StreamResponse:
                                        error=exc.message, status=exc.status)
     log.info("account %s issued for person %s by %s", issued.account.id, person_id,
              principal.person_id)
+    emailed = None
+    if issued.invitation_token and person.email:
+        emailed = await _email_invitation(request, person, issued.account.login,
+                                          issued.invitation_token)
     return await _show_issued(request, principal, person_id, issued.account.login,
-                              issued.invitation_token, issued.initial_password)
+                              issued.invitation_token, issued.initial_password, emailed)
+
+
+async def _email_invitation(request: web.Request, person: Person, login: str,
+                            token: str) -> str | None:
+    """Send the invitation to the person's address; the address when it went."""
+    settings = request.app[SETTINGS]
+    try:
+        message = invitation_message(
+            settings, first_name=person.first_name, middle_name=person.middle_name,
+            last_name=person.last_name, address=person.email or "", login=login,
+            link=f"{settings.public_url}/invite/{token}")
+    except PermanentFailure:
+        return None
+    return person.email if await send_invitation(settings, message) else None
 
 
 async def _show_issued(
     request: web.Request, principal: Principal, person_id: int, login: str,
-    invitation_token: str | None, password: str | None,
+    invitation_token: str | None, password: str | None, emailed: str | None = None,
 ) -> web.Response:
     issued = {"login": login}
+    if emailed:
+        issued["emailed"] = emailed
     if invitation_token:
         issued["link"] = f"{request.app[SETTINGS].public_url}/invite/{invitation_token}"
     if password:

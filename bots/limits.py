@@ -86,17 +86,18 @@ class ThrottledSends(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        request = method  # the call as it came, whatever the checks below narrow it to
         if not isinstance(method, SendMessage) or not isinstance(method.chat_id, int):
-            return await make_request(bot, method)
+            return await make_request(bot, request)
         with contextlib.suppress(RateLimitExceeded):  # late is better than never
             await take(self.limiter, buckets(bot.id, method.chat_id), max_wait=self.max_wait)
         try:
-            return await make_request(bot, method)
+            return await make_request(bot, request)
         except TelegramRetryAfter as error:
             await self.limiter.hold(chat_key(bot.id, method.chat_id), CHAT_RATE,
                                     error.retry_after)
             await asyncio.sleep(error.retry_after)
-            return await make_request(bot, method)
+            return await make_request(bot, request)
 
 
 def throttle(bot: Bot, limiter: RateLimiter) -> Bot:

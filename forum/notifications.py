@@ -70,7 +70,7 @@ async def _staff_audience(session: AsyncSession, announcement: Announcement) -> 
     return [(person, None) for person in sorted(allowed) if person != announcement.author_id]
 
 
-def _class_audience(announcement: Announcement) -> Select[tuple[int, int | None]]:
+def _class_audience(announcement: Announcement) -> Select[int, int | None]:
     """The recipients of a class, parents' or school-wide announcement, as one SELECT:
     the database resolves the whole school (hub.notify.recipients.in_classes_query)."""
     kind = NotificationKind.ANNOUNCEMENTS

@@ -12,9 +12,9 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, and_, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,7 +109,7 @@ async def get_section(session: AsyncSession, principal: Principal, section_id: i
 
 # What a reader sees of topics and posts.
 
-def _visible_posts(principal: Principal) -> object:
+def _visible_posts(principal: Principal) -> ColumnElement[bool]:
     """Posts `principal` sees: published and not hidden; their own in any state; and, for
     moderators, held and hidden ones (marked)."""
     if audience.sees_held(principal):
@@ -122,7 +122,7 @@ def _visible_posts(principal: Principal) -> object:
     return or_(shown, Post.author_id == principal.person_id)
 
 
-def _visible_topics(principal: Principal) -> object:
+def _visible_topics(principal: Principal) -> ColumnElement[bool]:
     if audience.sees_held(principal):
         return or_(Topic.status != Status.REJECTED, Topic.author_id == principal.person_id)
     shown = and_(Topic.status == Status.PUBLISHED, Topic.hidden == false())
@@ -165,7 +165,7 @@ async def list_topics(
         visible = _visible_posts(principal)
         for topic_id, count, last in await session.execute(
             select(Post.topic_id, func.count(), func.max(Post.id))
-            .where(Post.topic_id.in_(ids), visible).group_by(Post.topic_id)  # type: ignore[arg-type]
+            .where(Post.topic_id.in_(ids), visible).group_by(Post.topic_id)
         ):
             counts[topic_id] = (count, last)
         if principal.person_id is not None:
@@ -201,7 +201,7 @@ async def get_topic(
     found = (await session.execute(
         select(Topic, Section).join(Section, Section.id == Topic.section_id).where(
             Topic.id == topic_id, Topic.school_id == principal.school_id,
-            _visible_topics(principal),  # type: ignore[arg-type]
+            _visible_topics(principal),
         )
     )).first()
     if found is None:
@@ -218,7 +218,8 @@ POST_COLUMNS = (
     Post.id, Post.topic_id, Post.author_id, Post.quote_of_id, Post.body_html, Post.status,
     Post.hidden, Post.created_at, Post.edited_at, Post.reject_reason, Post.is_opening,
 )
-PostRow = Row[Any]
+PostRow = Row[*tuple[Any, ...]]
+Authored = TypeVar("Authored", Topic, Post)
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ async def topic_page(
     """A page of a topic (the last one when `page` is None) and where the reader had
     stopped before; the reader's marker moves to the end of this page."""
     topic, section = await get_topic(session, principal, topic_id)
-    where = and_(Post.topic_id == topic.id, _visible_posts(principal))  # type: ignore[arg-type]
+    where = and_(Post.topic_id == topic.id, _visible_posts(principal))
     total = await session.scalar(select(func.count()).select_from(Post).where(where)) or 0
     pages = max(1, -(-total // page_size))
     page = pages if page is None else min(max(1, page), pages)
@@ -301,14 +302,14 @@ async def posts_after(
     topic, _ = await get_topic(session, principal, topic_id)
     posts = (await session.scalars(
         select(Post).where(Post.topic_id == topic.id, Post.id > after_id,
-                           _visible_posts(principal))  # type: ignore[arg-type]
+                           _visible_posts(principal))
         .order_by(Post.id).limit(100)
     )).all()
     return await post_entries(session, principal, posts)
 
 
 async def post_entries(
-    session: AsyncSession, principal: Principal, posts: Sequence[Post | PostRow]
+    session: AsyncSession, principal: Principal, posts: Sequence[Post] | Sequence[PostRow]
 ) -> list[PostEntry]:
     quoted_ids = {p.quote_of_id for p in posts if p.quote_of_id}
     quoted = {}
@@ -317,7 +318,7 @@ async def post_entries(
         # quoted a post that was held or hidden afterwards.
         quoted = dict((await session.execute(
             select(Post.id, Post.author_id).where(
-                Post.id.in_(quoted_ids), _visible_posts(principal)  # type: ignore[arg-type]
+                Post.id.in_(quoted_ids), _visible_posts(principal)
             )
         )).all())
     names = await author_names(session, {p.author_id for p in posts} | set(quoted.values()))
@@ -352,7 +353,9 @@ class Written:
     duplicate: bool
 
 
-async def _earlier(session: AsyncSession, model: type, author_id: int, token: str | None):
+async def _earlier(
+    session: AsyncSession, model: type[Authored], author_id: int, token: str | None
+) -> Authored | None:
     if not token:
         return None
     return await session.scalar(
@@ -430,7 +433,7 @@ async def reply(
         # Only a post the author can see: a quote shows its author's name to every reader.
         quoted = await session.scalar(select(Post).where(
             Post.id == quote_of_id, Post.topic_id == topic.id,
-            _visible_posts(principal),  # type: ignore[arg-type]
+            _visible_posts(principal),
         ))
         if quoted is None:
             raise Invalid("Цитируемое сообщение не найдено в этой теме.")
@@ -522,7 +525,7 @@ async def get_post(session: AsyncSession, principal: Principal, post_id: int) ->
     await get_topic(session, principal, post.topic_id)
     visible = await session.scalar(
         select(func.count()).select_from(Post).where(
-            Post.id == post.id, _visible_posts(principal)  # type: ignore[arg-type]
+            Post.id == post.id, _visible_posts(principal)
         )
     )
     if not visible:

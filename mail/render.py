@@ -185,7 +185,7 @@ def digest_groups(items: tuple[Item, ...]) -> list[Group]:
     by_child: dict[str | None, list[Item]] = {}
     for item in sorted(items, key=lambda i: i.created_at):
         by_child.setdefault(item.child_name, []).append(item)
-    order = [name for name in by_child if name is not None]
+    order: list[str | None] = [name for name in by_child if name is not None]
     if None in by_child:
         order.append(None)
     groups = []
@@ -283,6 +283,6 @@ def bodies_of(message: EmailMessage) -> tuple[str, str]:
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     return (
-        text.get_content() if text is not None else "",  # type: ignore[attr-defined]
-        html.get_content() if html is not None else "",  # type: ignore[attr-defined]
+        text.get_content() if text is not None else "",
+        html.get_content() if html is not None else "",
     )

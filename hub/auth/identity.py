@@ -108,11 +108,12 @@ class IdentityCache:
                     return None
                 account, expires = row
             else:
-                account = await session.scalar(
+                active = await session.scalar(
                     select(Account).where(Account.id == account_id, Account.is_active)
                 )
-                if account is None:
+                if active is None:
                     return None
+                account = active
                 expires = clock.now() + _FAR
             principal = await load_principal(session, account.person)
             session.expunge_all()

@@ -50,7 +50,8 @@ async def _common_context(request: web.Request) -> dict[str, Any]:
     principal = request.get(PRINCIPAL)
     nav = []
     if principal is not None:
-        for item in sorted(request.app[NAV], key=lambda i: i.order):
+        items = request.app[NAV]
+        for item in sorted(items, key=lambda i: i.order):
             if item.visible(principal):
                 badge = await badge_value(request, item, principal) if item.badge else None
                 nav.append({"title": item.title, "path": item.path, "badge": badge})
@@ -87,8 +88,9 @@ def _plain_nav(request: web.Request, principal: Any) -> list[dict[str, Any]]:
     """The navigation without badges (an error page is not the place to count)."""
     if principal is None or NAV not in request.app:
         return []
+    items = request.app[NAV]
     return [{"title": item.title, "path": item.path, "badge": None}
-            for item in sorted(request.app[NAV], key=lambda i: i.order)
+            for item in sorted(items, key=lambda i: i.order)
             if item.visible(principal)]
 
 

@@ -52,7 +52,7 @@ async def stored_for_update(
     session: AsyncSession,
     model: type[Row],
     school_id: int,
-    items: Sequence[GradeInput] | Sequence[AttendanceInput],
+    items: Sequence[GradeInput | AttendanceInput],
     resolved: Sequence[Resolved],
     *,
     by: Principal | None,

@@ -65,12 +65,12 @@ async def remove_address(session: AsyncSession, person_id: int, channel: Channel
 
 
 async def addresses_of(
-    session: AsyncSession, person_ids: list[int] | Select[tuple[int]]
+    session: AsyncSession, person_ids: list[int] | Select[int]
 ) -> dict[int, dict[ChannelName, str]]:
     """Live addresses per person. E-mail comes from the person's record unless an e-mail
     address here overrides or disables it. `person_ids` may be a SELECT of the ids (a
     whole audience): then anyone without an address reads as none."""
-    ids: list[int] | Select[tuple[int]]
+    ids: list[int] | Select[int]
     result: dict[int, dict[ChannelName, str]]
     if isinstance(person_ids, Select):
         ids = person_ids

@@ -11,12 +11,14 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Insert,
     Select,
+    Table,
     and_,
     delete,
     insert,
@@ -145,7 +147,7 @@ async def enqueue_many(
 async def enqueue_audience(
     session: AsyncSession,
     school_id: int,
-    recipients: Select[tuple[int, int | None]],
+    recipients: Select[int, int | None],
     message: Message,
     *,
     now: dt.datetime | None = None,
@@ -157,7 +159,7 @@ async def enqueue_audience(
     to ten thousand parents sends no id list either way. Returns how many were told."""
     now = now or clock.now()
     audience = recipients.subquery()
-    table = Notification.__table__
+    table = cast(Table, Notification.__table__)
     c = table.c
     constants = {
         "school_id": school_id, "kind": message.kind, "title": message.title[:300],
@@ -236,8 +238,8 @@ def _default_email_deliveries(
     """An instant e-mail delivery for each notification of this source whose person has
     an e-mail address and no settings of their own (the defaults: no quiet hours to wait
     for, hence one due time for all)."""
-    n = Notification.__table__.c
-    d = Delivery.__table__.c
+    n = cast(Table, Notification.__table__).c
+    d = cast(Table, Delivery.__table__).c
     values = {
         "school_id": school_id, "channel": ChannelName.EMAIL, "kind": message.kind,
         "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
@@ -250,7 +252,7 @@ def _default_email_deliveries(
         .where(by_source, Person.email.is_not(None), n.person_id.not_in(own_settings),
                or_(n.child_id.is_(None), n.person_id != n.child_id))
     )
-    return insert(Delivery.__table__).from_select(
+    return insert(cast(Table, Delivery.__table__)).from_select(
         [*values, "person_id", "notification_id"], rows)
 
 
@@ -273,8 +275,8 @@ async def add_to_digest(
         "channel": channel.value, "status": DeliveryStatus.PENDING.value, "due_at": slot,
         "attempts": 0, "digest_key": key, "created_at": now,
     }
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    table = Delivery.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = cast(Table, Delivery.__table__)
     await session.execute(
         insert(table).values(**values).on_conflict_do_nothing(index_elements=["digest_key"])
     )

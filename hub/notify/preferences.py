@@ -97,12 +97,12 @@ class Preferences:
 
 
 async def preferences_of(
-    session: AsyncSession, person_ids: list[int] | Select[tuple[int]]
+    session: AsyncSession, person_ids: list[int] | Select[int]
 ) -> dict[int, Preferences]:
     """Everyone's preferences in two queries (a batch of grades has many recipients).
     `person_ids` may be a SELECT of the ids (a whole audience, resolved in the database):
     then anyone without rows of their own reads as the defaults."""
-    ids: list[int] | Select[tuple[int]]
+    ids: list[int] | Select[int]
     if isinstance(person_ids, Select):
         ids = person_ids
         modes: dict[int, dict[tuple[NotificationKind, ChannelName], Mode]] = defaultdict(

@@ -73,8 +73,8 @@ async def in_classes(
 
 
 def in_classes_query(
-    school_id: int, class_ids: Select[tuple[int]], kind: NotificationKind
-) -> Select[tuple[int, int | None]]:
+    school_id: int, class_ids: Select[int], kind: NotificationKind
+) -> Select[int, int | None]:
     """`in_classes` as one SELECT of (person id, child id or NULL) for the database to
     resolve, so a school-wide announcement passes no id lists: the consenting guardians of
     the students of those classes, and the students who opted in to `kind`."""

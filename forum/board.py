@@ -30,6 +30,7 @@ from forum.models import (
 )
 from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
+from hub.db import changed_rows
 from hub.errors import Invalid, NotFound
 from hub.events import AcknowledgementReminded, AnnouncementPublished, emit
 from hub.notify import inbox
@@ -199,13 +200,13 @@ async def announce_if_due(
     ):
         return False
     # Compare-and-set: of several instances publishing due ones, one emits the event.
-    claimed = await session.execute(
+    claimed = await changed_rows(session,
         update(Announcement)
         .where(Announcement.id == announcement.id, Announcement.announced_at.is_(None))
         .values(announced_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         return False
     announcement.announced_at = now
     await emit(session, AnnouncementPublished(

@@ -4,7 +4,11 @@ render."""
 
 from __future__ import annotations
 
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
+from multidict import MultiDictProxy
 from sqlalchemy.exc import IntegrityError
 
 from forum import attachments, audience, board
@@ -96,8 +100,8 @@ async def new_form(request: web.Request) -> web.Response:
                   {**await _form_context(request, values), "error": None})
 
 
-def _draft(form: object, zone: object) -> board.Draft:
-    get = form.get  # type: ignore[attr-defined]
+def _draft(form: MultiDictProxy[Any], zone: ZoneInfo) -> board.Draft:
+    get = form.get
     try:
         chosen = Audience(str(get("audience", "")))
     except ValueError:
@@ -107,21 +111,21 @@ def _draft(form: object, zone: object) -> board.Draft:
     except ValueError:
         raise Invalid("Неизвестная группа получателей в классе.") from None
     class_ids: list[int] = []
-    for raw in form.getall("class_ids", []):  # type: ignore[attr-defined]
+    for raw in form.getall("class_ids", []):
         try:
             class_ids.append(int(str(raw)))
         except ValueError:
             raise Invalid("Указан класс, которого нет в школе.") from None
     uploads = []
-    for field in form.getall("files", []):  # type: ignore[attr-defined]
+    for field in form.getall("files", []):
         if isinstance(field, web.FileField) and field.filename:
             uploads.append(attachments.Upload(field.filename, field.file.read()))
     return board.Draft(
         title=str(get("title", "")), body=str(get("body", "")), audience=chosen,
         class_ids=class_ids, class_target=target, pinned=checkbox(get("pinned")),
         urgent=checkbox(get("urgent")),
-        publish_at=local_datetime(get("publish_at"), zone, "Дата публикации"),  # type: ignore[arg-type]
-        expires_at=local_datetime(get("expires_at"), zone, "Дата снятия"),  # type: ignore[arg-type]
+        publish_at=local_datetime(get("publish_at"), zone, "Дата публикации"),
+        expires_at=local_datetime(get("expires_at"), zone, "Дата снятия"),
         form_token=str(get("form_token", ""))[:64] or None, uploads=uploads,
     )
 
@@ -231,15 +235,15 @@ async def edit(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
     announcement_id = ident(request)
     form = await request.post()
-    values = {"title": str(form.get("title", "")), "body": str(form.get("body", "")),
-              "pinned": checkbox(form.get("pinned")), "urgent": checkbox(form.get("urgent")),
-              "expires_at": str(form.get("expires_at", ""))}
+    title, body = str(form.get("title", "")), str(form.get("body", ""))
+    pinned, urgent = checkbox(form.get("pinned")), checkbox(form.get("urgent"))
+    values: dict[str, object] = {"title": title, "body": body, "pinned": pinned,
+                                 "urgent": urgent, "expires_at": str(form.get("expires_at", ""))}
     try:
         async with request.app[DB].transaction() as session:
             await board.edit_announcement(
-                session, principal, announcement_id, title=values["title"],  # type: ignore[arg-type]
-                body=values["body"], pinned=values["pinned"],  # type: ignore[arg-type]
-                urgent=values["urgent"],  # type: ignore[arg-type]
+                session, principal, announcement_id, title=title, body=body, pinned=pinned,
+                urgent=urgent,
                 expires_at=local_datetime(values["expires_at"], request.app[SETTINGS].tz,
                                           "Дата снятия"),
             )

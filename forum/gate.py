@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum import sanitize
 from forum.models import Status
 from hub.errors import Invalid
+from moderation import Verdict
 from moderation.screening import screen
 
 MAX_TITLE = 200
@@ -26,7 +27,7 @@ class Passed:
     title: str
     source: str  # the author's text (with watched words masked)
     html: str  # the sanitized HTML of `source`
-    verdict: object | None  # moderation.Verdict, for the queue
+    verdict: Verdict | None  # for the queue
 
 
 def check_title(title: str) -> str:
@@ -69,13 +70,13 @@ async def pass_gate(
 
 async def send_to_queue(
     session: AsyncSession, *, school_id: int, kind: str, target_id: int, author_id: int,
-    verdict: object | None,
+    verdict: Verdict | None,
 ) -> None:
     from moderation.queue import hold
 
     await hold(
         session, school_id=school_id, kind=kind, target_id=target_id, author_id=author_id,
-        verdict=verdict,  # type: ignore[arg-type]
+        verdict=verdict,
     )
 
 

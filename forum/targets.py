@@ -204,7 +204,8 @@ class PostTarget(_Target):
 
     def _note(self, session: AsyncSession, rows: Sequence[Item]) -> None:
         (post,) = rows
-        note_after_commit(session, "topic", post.topic_id, post=post.id)  # type: ignore[union-attr]
+        assert isinstance(post, Post)
+        note_after_commit(session, "topic", post.topic_id, post=post.id)
 
 
 # What the moderation queue can act on here; the composition root registers them.

@@ -151,7 +151,7 @@ class SettingsError(SystemExit):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; a bad one exits with one line that names it."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # checked by pydantic, as the environment is
     except ValidationError as exc:
         error = exc.errors()[0]
         name = "HUB_" + str(error["loc"][0]).upper() if error["loc"] else "settings"

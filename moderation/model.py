@@ -77,7 +77,10 @@ class ToxicityModel:
         """The sum of a word's feature weights and the number of its features."""
         padded = f" {word[:MAX_WORD]} "
         cuts = self._cuts.get(len(padded)) or self._cut_for(len(padded))
-        return sum(map(self._get, map(padded.__getitem__, cuts), _ZEROS)), len(cuts)  # type: ignore[call-overload]
+        # dict.get mapped over two iterables (key, default) keeps the loop in C; typeshed's
+        # map() overloads do not describe a bound method taking both.
+        weights = map(self._get, map(padded.__getitem__, cuts), _ZEROS)  # type: ignore[call-overload]
+        return sum(weights), len(cuts)
 
     def _cut_for(self, size: int) -> tuple[slice, ...]:
         cuts = _slices(size, self.orders)

@@ -353,7 +353,7 @@ async def _render_words(request: web.Request, principal: Principal, *, error: st
         if sample:
             detector = await watched.detector_for(session, principal.school_id)
             verdict = detector.check(sample)
-            reasons = queue.verdict_json(verdict)["reasons"]  # type: ignore[index]
+            reasons = (queue.verdict_json(verdict) or {}).get("reasons", [])
             trial = {
                 "action": verdict.action.value,
                 "html": highlight(sample, reasons),

@@ -28,14 +28,14 @@ async def badge_value(request: web.Request, item: NavItem, principal: Principal)
     """The item's badge for this person: remembered, or counted now."""
     assert item.badge is not None
     if not item.badge_tables:
-        return await item.badge(request)  # type: ignore[misc]
+        return await item.badge(request)
     cache: dict[tuple[str, int, int | None], tuple[Stamp, float, Any]] = request.app[BADGES]
     stamp = request.app[DB].stamps.current(item.badge_tables)
     key = (item.path, principal.school_id, principal.person_id)
     found = cache.get(key)
     if found is not None and found[0] == stamp and time.monotonic() - found[1] < MAX_AGE:
         return found[2]
-    value = await item.badge(request)  # type: ignore[misc]
+    value = await item.badge(request)
     if len(cache) >= MAX_ENTRIES:
         cache.clear()
     cache[key] = (stamp, time.monotonic(), value)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -28,7 +29,7 @@ class NavItem:
     visible: Callable[[Principal], bool]
     order: int = 50
     # A coroutine function (request) -> int for a badge, e.g. the queue's item count.
-    badge: Callable[[web.Request], object] | None = None
+    badge: Callable[[web.Request], Awaitable[Any]] | None = None
     # The tables the badge counts in: it is counted again only after a write to one of
     # them (hub.http.badges); none, counted on every page.
     badge_tables: tuple[str, ...] = ()

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
 from hub.auth.access import Principal
+from hub.db import changed_rows
 from hub.events import AttendanceMarked, Event, GradePosted, emit
 from hub.journal.checks import Checker, check_size, resolve_or_reject
 from hub.journal.inputs import AttendanceInput, BatchResult, GradeInput
@@ -216,7 +217,7 @@ async def _correct(
             new[f"previous_{tracked}"] = seen[tracked]
         if teacher_id is not None:
             new["teacher_id"] = teacher_id
-        done = await session.execute(
+        done = await changed_rows(session,
             update(model)
             .where(model.id == row.id,
                    *(getattr(model, key) == value for key, value in seen.items()))
@@ -224,7 +225,7 @@ async def _correct(
             .execution_options(synchronize_session=False)
         )
         await session.refresh(row)
-        if done.rowcount == 1:  # type: ignore[attr-defined]
+        if done == 1:
             return True
     raise RuntimeError(f"record {row.id} keeps changing under a correction")
 
@@ -235,7 +236,6 @@ async def remove_grades(session: AsyncSession, school_id: int, source_ids: Itera
     ids = sorted(set(source_ids))
     if not ids:
         return 0
-    result = await session.execute(
+    return await changed_rows(session,
         delete(Grade).where(Grade.school_id == school_id, Grade.source_id.in_(ids))
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

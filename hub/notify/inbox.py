@@ -51,10 +51,9 @@ async def mark_read(
     )
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    changed = await changed_rows(session,
+    return await changed_rows(session,
         query.values(read_at=clock.now()).execution_options(synchronize_session=False)
     )
-    return changed
 
 
 async def mark_read_about(

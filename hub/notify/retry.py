@@ -11,13 +11,14 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
+from hub.db import changed_rows
 from hub.notify.models import FAILED, Delivery, DeliveryStatus
 from hub.notify.outbox import wake_after_commit
 
 
 async def retry_delivery(session: AsyncSession, school_id: int, delivery_id: int) -> bool:
     """Send a dead or failed delivery of the school again; False when there is none."""
-    result = await session.execute(
+    retried = await changed_rows(session,
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.school_id == school_id,
                Delivery.status.in_(FAILED))
@@ -25,7 +26,7 @@ async def retry_delivery(session: AsyncSession, school_id: int, delivery_id: int
                 claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if retried != 1:
         return False
     wake_after_commit(session)
     return True

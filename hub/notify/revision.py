@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
+from hub.db import changed_rows
 from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
 
 _WAITING = or_(
@@ -26,14 +27,13 @@ _WAITING = or_(
 async def revise(session: AsyncSession, source_kind: str, source_id: int, *,
                  title: str, body: str) -> int:
     """New text for the notifications of a cause; how many were changed."""
-    result = await session.execute(
+    return await changed_rows(session,
         update(Notification)
         .where(Notification.source_kind == source_kind, Notification.source_id == source_id,
                Notification.withdrawn_at.is_(None))
         .values(title=title[:300], body=body)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def withdraw(session: AsyncSession, source_kind: str, source_id: int) -> int:
@@ -44,13 +44,13 @@ async def withdraw(session: AsyncSession, source_kind: str, source_id: int) -> i
     ids = list(await session.scalars(notes))
     if not ids:
         return 0
-    cancelled = await session.execute(
+    cancelled = await changed_rows(session,
         update(Delivery)
         .where(Delivery.notification_id.in_(ids), _WAITING)
         .values(status=DeliveryStatus.CANCELLED, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    count = int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
+    count = cancelled
     digests = list(await session.scalars(
         select(DigestEntry.delivery_id).join(Delivery, Delivery.id == DigestEntry.delivery_id)
         .where(DigestEntry.notification_id.in_(ids), _WAITING).distinct()
@@ -58,14 +58,14 @@ async def withdraw(session: AsyncSession, source_kind: str, source_id: int) -> i
     if digests:
         await session.execute(delete(DigestEntry).where(
             DigestEntry.notification_id.in_(ids), DigestEntry.delivery_id.in_(digests)))
-        emptied = await session.execute(
+        emptied = await changed_rows(session,
             update(Delivery)
             .where(Delivery.id.in_(digests), _WAITING,
                    ~exists().where(DigestEntry.delivery_id == Delivery.id))
             .values(status=DeliveryStatus.CANCELLED, claimed_by=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
-        count += int(emptied.rowcount or 0)  # type: ignore[attr-defined]
+        count += emptied
     await session.execute(
         update(Notification).where(Notification.id.in_(ids), Notification.withdrawn_at.is_(None))
         .values(withdrawn_at=clock.now())

@@ -25,7 +25,8 @@ SCOPE_TITLES = {
 
 
 async def _page(request: web.Request, school_id: int, **context: object) -> web.Response:
-    status = int(context.pop("status", 200))  # type: ignore[call-overload]
+    status = context.pop("status", 200)
+    assert isinstance(status, int)
     async with request.app[DB].session() as session:
         tokens = await directory.tokens_of_school(session, school_id)
     return render(request, "admin/tokens.html", {

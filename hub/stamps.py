@@ -43,7 +43,10 @@ class TableStamps:
         for table in tables:
             self._local[table] = self._local.get(table, 0) + 1
             if self.folder is not None:
-                self._touch(self.folder / table)
+                try:
+                    self._touch(self.folder / table)
+                except OSError as exc:  # the commit stands; caches age out (MAX_AGE)
+                    log.warning("cannot bump the write stamp of %s: %s", table, exc)
 
     def current(self, tables: tuple[str, ...]) -> Stamp:
         """The tables' versions now; read it *before* reading the data it guards."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, case, distinct, func, null, select, union_all
+from sqlalchemy import Select, case, distinct, exists, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -84,13 +84,16 @@ def in_classes_query(
         Consent.purpose == ConsentPurpose.NOTIFICATIONS, Consent.withdrawn_at.is_(None)
     )
     in_classes = Enrolment.class_id.in_(class_ids)
+    # Each guardianship asks whether its child is in the classes (EXISTS, one lookup by
+    # the enrolment's student). An IN list of the students would have SQLite probe the
+    # guardianships' (parent, child) key once per guardian and student of the school.
     guardians = (
         select(Guardianship.parent_id.label("person_id"),
-               Enrolment.student_id.label("child_id"))
-        .join(Guardianship, Guardianship.child_id == Enrolment.student_id)
-        .join(student, student.id == Enrolment.student_id)
+               Guardianship.child_id.label("child_id"))
+        .join(student, student.id == Guardianship.child_id)
         .join(guardian, guardian.id == Guardianship.parent_id)
-        .where(in_classes, student.school_id == school_id, guardian.school_id == school_id,
+        .where(exists().where(Enrolment.student_id == Guardianship.child_id, in_classes),
+               student.school_id == school_id, guardian.school_id == school_id,
                Guardianship.parent_id.in_(consents))
     )
     students = (

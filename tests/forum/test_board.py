@@ -239,7 +239,8 @@ async def test_a_withdrawn_announcement_cancels_its_waiting_notices_and_an_edit_
     clock.set(dt.datetime(2026, 3, 10, 22, 30, tzinfo=ZoneInfo("Europe/Moscow")))
     await sign_in(client, "teacher5a")  # at night: the e-mails wait for the morning
     edited = await announce(client, class_ids=str(cast.school.classes["5А"].id))
-    deleted = await announce(client, class_ids=str(cast.school.classes["5А"].id))
+    deleted = await announce(client, class_ids=str(cast.school.classes["5А"].id),
+                             title="Экскурсия")  # another text: not a resubmitted form
     response = await post_form(client, f"/board/{edited}/edit", {
         "title": "Собрание перенесено", "body": "В пятницу."})
     assert response.status == 303

@@ -27,7 +27,7 @@ BUDGET = {
     "/forum": 12,
     "section": 7,
     "topic": 6,
-    "reply": 22,  # the post, its screening, search index, notifications and deliveries
+    "reply": 23,  # the post, its screening, search index, notifications and deliveries
     "/notifications": 2,
 }
 

@@ -8,6 +8,7 @@ The detector calls these for words whose abuse depends on it. Tokens are the det
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from . import lexicon
@@ -29,7 +30,7 @@ class Message:
     @property
     def words(self) -> frozenset[str]:
         if self._words is None:
-            self._words = frozenset(w for t in self.toks for w in t[2].words)
+            self._words = frozenset(chain.from_iterable(map(_words, self.toks)))
         return self._words
 
 # Words that may stand between an insult and the person it is aimed at (вы все тут тупые,
@@ -83,21 +84,22 @@ def aimed(msg: Message, i: int) -> bool:
     aim = lexicon.ADDRESS_WORDS
     people = lexicon.PERSON_WORDS
     for k in range(max(0, i - lexicon.WEAK_LIMIT), i):  # ты тупой, ты настолько туп
-        if any(w in aim or (k == i - 1 and w in people) for w in _words(toks[k])):
+        ws = _words(toks[k])
+        if not aim.isdisjoint(ws) or (k == i - 1 and not people.isdisjoint(ws)):
             return True
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):  # вы все тут тупые
         ws = _words(toks[k])
-        if any(w in aim or w in people for w in ws) or _named(text, toks, k, i):
+        if not aim.isdisjoint(ws) or not people.isdisjoint(ws) or _named(text, toks, k, i):
             return True
-        if not all(w in FILLERS for w in ws):
+        if not FILLERS.issuperset(ws):
             break
     for k in range(i + 1, min(len(toks), i + 1 + _LOOK_AHEAD)):  # клоун тут ты
         ws = _words(toks[k])
-        if any(w in aim for w in ws):
+        if not aim.isdisjoint(ws):
             return True
-        if k == i + 1 and toks[k][0] - toks[i][1] <= 3 and any(w in people for w in ws):
+        if k == i + 1 and toks[k][0] - toks[i][1] <= 3 and not people.isdisjoint(ws):
             return True
-        if not all(w in FILLERS_AFTER for w in ws):
+        if not FILLERS_AFTER.issuperset(ws):
             break
     return False
 
@@ -145,12 +147,12 @@ def at_oneself(msg: Message, i: int) -> bool:
     toks = msg.toks
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):
         ws = _words(toks[k])
-        if any(w in SELF for w in ws):
+        if not SELF.isdisjoint(ws):
             return not speaks_to_someone(msg)
-        if not all(w in FILLERS for w in ws):
+        if not FILLERS.issuperset(ws):
             break
     for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, нищеброд я
-        if any(w in SELF for w in _words(toks[k])):
+        if not SELF.isdisjoint(_words(toks[k])):
             return not speaks_to_someone(msg)
     return False
 
@@ -165,8 +167,8 @@ def discussed(msg: Message, i: int) -> bool:
         return True
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):
         ws = _words(toks[k])
-        if any(w in NAMING for w in ws):
+        if not NAMING.isdisjoint(ws):
             return True
-        if any(w in lexicon.ADDRESS_WORDS_2ND for w in ws):
+        if not lexicon.ADDRESS_WORDS_2ND.isdisjoint(ws):
             return False
     return False

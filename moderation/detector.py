@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from itertools import accumulate
-from operator import attrgetter, itemgetter
+from itertools import accumulate, chain, compress, filterfalse
+from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple, cast
 
 from . import aim, lexicon
@@ -111,7 +111,12 @@ _flag_of = attrgetter("flag")
 _single_of = attrgetter("single")
 _first = itemgetter(0)
 _second = itemgetter(1)
+_third = itemgetter(2)
 _findall = TOKEN_RE.findall
+_finditer = TOKEN_RE.finditer
+_match_start = re.Match.start
+_match_end = re.Match.end
+_words_of = attrgetter("words")
 _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
@@ -432,38 +437,91 @@ class Detector:
         """The analysis of each token: dictionary look-ups (the frequent forms, then the
         words this detector has seen), analysing only unseen tokens."""
         infos = list(map(self._frequent.get, toks))
-        if None in infos:
-            seen = self._cache.get
-            infos = [i or seen(t) for i, t in zip(infos, toks, strict=True)]
-            if None in infos:
-                unseen = list(dict.fromkeys(t for i, t in zip(infos, toks, strict=True)
-                                            if i is None))
-                found = self._analyze_unseen(unseen)
-                infos = [i or found[t] for i, t in zip(infos, toks, strict=True)]
-        return cast(list[_TokenInfo], infos)  # every token has its analysis by now
+        if None not in infos:
+            return cast(list[_TokenInfo], infos)
+        cache = self._cache
+        missing = list(compress(toks, map(not_, infos)))
+        if len(cache) + len(missing) >= _CACHE_LIMIT:
+            cache.clear()
+        unseen = list(filterfalse(cache.__contains__, dict.fromkeys(missing)))
+        found = self._analyze_unseen(unseen) if unseen else {}
+        got = list(map(cache.get, toks, infos))
+        if None in got:  # a token too long to remember, or the cache reached its limit
+            got = [i or found.get(t) or self._info(t) for i, t in zip(got, toks, strict=True)]
+        return cast(list[_TokenInfo], got)
 
     def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
-        """Analyse a message's unseen tokens together: when they are all plain words (the
-        usual case), lower-casing, the plainness checks and the root search run once over
-        all of them instead of once per word. Remembers the results."""
+        """Analyse a message's unseen tokens together and remember them. Plain words (the
+        usual case) are lower-cased and searched for roots in one pass over all of them,
+        and the model weighs the clean ones in one pass too; other tokens are read one by
+        one."""
         found: dict[str, _TokenInfo] = {}
         lows = "\n".join(raws).lower()
-        if len(raws) > 1 and _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
+        if _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
+            plain = raws
             mains = lows.replace("ё", "е").split("\n")
-            rooted = _rooted(mains)
-            for raw, main, has_root in zip(raws, mains, rooted, strict=True):
-                found[raw] = self._analyze_full(raw) if has_root else \
-                    self._clean_info(raw, (main,))
         else:
-            for raw in raws:
-                found[raw] = self._analyze(raw)
+            plain, mains = [], []
+            for raw, low in zip(raws, lows.split("\n"), strict=True):
+                if _RUN3_RE.search(low) is None and _PLAIN_RE.fullmatch(low):
+                    plain.append(raw)
+                    mains.append(low.replace("ё", "е"))
+                else:
+                    found[raw] = self._analyze(raw)
+        if plain:
+            clean_raws: list[str] = []
+            clean_mains: list[str] = []
+            for raw, main, has_root in zip(plain, mains, _rooted(mains), strict=True):
+                if has_root:
+                    found[raw] = self._analyze_full(raw)
+                else:
+                    clean_raws.append(raw)
+                    clean_mains.append(main)
+            if clean_raws:
+                found.update(zip(clean_raws, self._clean_infos(clean_raws, clean_mains)))
         cache = self._cache
         if len(cache) + len(found) >= _CACHE_LIMIT:
             cache.clear()
-        for raw, info in found.items():
-            if len(raw) <= _MAX_CACHED_TOKEN:
-                cache[raw] = info
+        cache.update(found)
+        if max(map(len, found)) > _MAX_CACHED_TOKEN:
+            for raw in found:
+                if len(raw) > _MAX_CACHED_TOKEN:
+                    del cache[raw]
         return found
+
+    def _clean_infos(self, raws: list[str], mains: list[str]) -> list[_TokenInfo]:
+        """``_clean_info`` of many plain words (lower-case, ё read as е) at once."""
+        model = self.model
+        # A capitalised word (mostly a name) gives the model nothing unless it is ты/вы...
+        read = [main if raw[:1].islower() or not _capitalised(raw)
+                or main in lexicon.ADDRESS_WORDS else ""
+                for raw, main in zip(raws, mains, strict=True)]
+        if model is not None and any(read):
+            weights, counts = model.contributions([m for m in read if m])
+        else:
+            weights, counts = [], []
+        out = []
+        k = 0
+        new = tuple.__new__  # a NamedTuple's own __new__ is a Python function: slower
+        for raw, main, m in zip(raws, mains, read, strict=True):
+            words: tuple[str, ...] = (main,)
+            model_words: tuple[str, ...]
+            if m:
+                weight, count = weights[k], counts[k]
+                k += 1
+                model_words = words
+            else:
+                weight, count = 0.0, 0
+                model_words = ()
+            if len(main) > 3:
+                single, code = "", "."
+            elif len(main) == 1 and main.isalpha():
+                single, code = main, "s"
+            else:
+                single, code = "", _short_code(raw, words)
+            out.append(new(_TokenInfo, (words, model_words, None, weight, count, single, False,
+                                        code)))
+        return out
 
     def _new_info(self, raw: str) -> _TokenInfo:
         """Analyse an unseen token and remember it."""
@@ -508,14 +566,8 @@ class Detector:
         toks: list[tuple[int, int, _TokenInfo]] = []
         fragments = "f" in codes and _has_fragments(codes, infos)
         if marked or model_holds or fragments or self._watched_re is not None:
-            # Each token starts with a word character and the gaps between tokens hold
-            # none, so the next occurrence of a token's text is where it was found.
-            find = text.find
-            pos = 0
-            for raw, info in zip(raws, infos, strict=True):
-                s = find(raw, pos)
-                pos = s + len(raw)
-                toks.append((s, pos, info))
+            found = list(_finditer(text))  # the same tokens as raws, with their places
+            toks = list(zip(map(_match_start, found), map(_match_end, found), infos))
         run: list[tuple[int, int, str]] = []
         last = -2
         weak_p = p if self.model is not None else -1.0
@@ -593,25 +645,14 @@ class Detector:
 
     def _phrase_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
         """Threat phrases (руки оторвать, к стенке, на кол посадить) over normalised words."""
-        words: list[str] = []
-        starts: list[int] = []
-        spans: list[tuple[int, int]] = []
-        pos = 0
-        for s, e, info in toks:
-            for w in info.words:
-                words.append(w)
-                starts.append(pos)
-                spans.append((s, e))
-                pos += len(w) + 1
-
-        seq = " ".join(words)
+        seq = _word_sequence(toks)
         out = []
+        places = None
         for rule, phrases in ((lexicon.THREAT_PHRASE_RULE, lexicon.THREAT_PHRASE_RE),
                               (lexicon.INSULT_PHRASE_RULE, lexicon.INSULT_PHRASE_RE)):
             for m in phrases.finditer(seq):
-                i = bisect.bisect_right(starts, m.start()) - 1
-                j = bisect.bisect_right(starts, m.end() - 1) - 1
-                s, e = spans[i][0], spans[j][1]
+                places = places or _word_places(toks)
+                s, e = places.span(m.start(), m.end())
                 out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}lexicon:{rule.name}",
                                   rule.category, rule.score))
         return out
@@ -646,24 +687,13 @@ class Detector:
 
     def _watched_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
         assert self._watched_re is not None
-        words: list[str] = []
-        starts: list[int] = []
-        spans: list[tuple[int, int]] = []
-        pos = 0
-        for s, e, info in toks:
-            for w in info.words:
-                words.append(w)
-                starts.append(pos)
-                spans.append((s, e))
-                pos += len(w) + 1
-        seq = " ".join(words)
+        seq = _word_sequence(toks)
         out = []
-
+        places = None
         for m in self._watched_re.finditer(seq):
             ww = self._watched_groups[m.lastgroup or ""]
-            i = bisect.bisect_right(starts, m.start()) - 1
-            j = bisect.bisect_right(starts, m.end() - 1) - 1
-            s, e = spans[i][0], spans[j][1]
+            places = places or _word_places(toks)
+            s, e = places.span(m.start(), m.end())
             out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}watched:{ww.action.value}:"
                               f"{ww.pattern}", Category.WATCHED, 1.0))
         return out
@@ -733,6 +763,36 @@ class Detector:
                         continue
                     out[i] = char
         return "".join(out)
+
+
+def _word_sequence(toks: list) -> str:
+    """The message's normalised words joined by single spaces (phrases are matched there)."""
+    return " ".join(chain.from_iterable(map(_words_of, map(_third, toks))))
+
+
+class _WordPlaces:
+    """Where each word of ``_word_sequence`` starts in it, and the span of its token in the
+    original text: maps a match in the sequence back to the text."""
+
+    __slots__ = ("spans", "starts")
+
+    def __init__(self, toks: list) -> None:
+        self.starts: list[int] = []
+        self.spans: list[tuple[int, int]] = []
+        pos = 0
+        for s, e, info in toks:
+            for w in info.words:
+                self.starts.append(pos)
+                self.spans.append((s, e))
+                pos += len(w) + 1
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.starts, start) - 1
+        j = bisect.bisect_right(self.starts, end - 1) - 1
+        return self.spans[i][0], self.spans[j][1]
+
+
+_word_places = _WordPlaces
 
 
 def _has_fragments(codes: str, infos: list[_TokenInfo]) -> bool:

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+
+try:  # pyahocorasick finds all of a word's features in one scan, without cutting them out
+    import ahocorasick
+except ImportError:  # pragma: no cover - the dependency is declared
+    ahocorasick = None
 
 MODEL_PATH = Path(__file__).with_name("data") / "toxicity.npz"
 NGRAM_MIN = 2
@@ -39,6 +46,7 @@ def word_features(word: str, orders: tuple[int, ...] = LEGACY_ORDERS) -> list[st
 
 
 _ZEROS = repeat(0.0)  # the default for every feature lookup (an endless iterator)
+_value_of = itemgetter(1)
 _SLICES: dict[tuple[int, tuple[int, ...]], tuple[slice, ...]] = {}
 
 
@@ -68,19 +76,57 @@ class ToxicityModel:
     orders: tuple[int, ...] = LEGACY_ORDERS
     _get: object = field(init=False, repr=False, compare=False)
     _cuts: dict[int, tuple[slice, ...]] = field(init=False, repr=False, compare=False)
+    _scan: object = field(init=False, repr=False, compare=False)
+    _counts: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_get", self.weights.get)
         object.__setattr__(self, "_cuts", {})
+        object.__setattr__(self, "_scan", self._feature_scanner())
+        object.__setattr__(self, "_counts",
+                           [len(_slices(n + 2, self.orders)) for n in range(MAX_WORD + 1)])
+
+    def _feature_scanner(self) -> object:
+        """An automaton over the weighted features, or None (then features are cut out and
+        looked up). Every occurrence of a key in a padded word is one of the word's
+        features: an n-gram of a length the model uses, or the whole padded word (spaces at
+        both ends, so it matches nowhere else); other keys could never be features."""
+        if ahocorasick is None:  # pragma: no cover - the dependency is declared
+            return None
+        automaton = ahocorasick.Automaton()
+        for key, weight in self.weights.items():
+            inner = key[1:-1]
+            if " " in inner or "\n" in key or not key:
+                continue
+            if len(key) in self.orders or (key[0] == " " and key[-1] == " "):
+                automaton.add_word(key, weight)
+        if len(automaton) == 0:
+            return None
+        automaton.make_automaton()
+        return automaton.iter
 
     def word_contribution(self, word: str) -> tuple[float, int]:
         """The sum of a word's feature weights and the number of its features."""
-        padded = f" {word[:MAX_WORD]} "
+        word = word[:MAX_WORD]
+        scan = self._scan
+        if scan is not None:
+            return sum(map(_value_of, scan(f" {word} ")), 0.0), self._counts[len(word)]  # type: ignore[operator]
+        padded = f" {word} "
         cuts = self._cuts.get(len(padded)) or self._cut_for(len(padded))
         # dict.get mapped over two iterables (key, default) keeps the loop in C; typeshed's
         # map() overloads do not describe a bound method taking both.
         weights = map(self._get, map(padded.__getitem__, cuts), _ZEROS)  # type: ignore[call-overload]
-        return sum(weights), len(cuts)
+        return sum(weights, 0.0), len(cuts)
+
+    def contributions(self, words: Sequence[str]) -> tuple[list[float], list[int]]:
+        """``word_contribution`` of many words at once."""
+        if max(map(len, words), default=0) > MAX_WORD:
+            words = [w[:MAX_WORD] for w in words]
+        counts = list(map(self._counts.__getitem__, map(len, words)))
+        scan = self._scan
+        if scan is None:  # pragma: no cover - the dependency is declared
+            return [self.word_contribution(w)[0] for w in words], counts
+        return [sum(map(_value_of, scan(f" {w} ")), 0.0) for w in words], counts  # type: ignore[operator]
 
     def _cut_for(self, size: int) -> tuple[slice, ...]:
         cuts = _slices(size, self.orders)

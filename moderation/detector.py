@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from itertools import accumulate, chain, compress, filterfalse
-from operator import attrgetter, itemgetter, not_
+from itertools import accumulate, chain, compress
+from operator import itemgetter, not_
 from typing import NamedTuple, cast
 
 from . import aim, lexicon
@@ -103,20 +103,18 @@ class _TokenInfo(NamedTuple):
 
 
 _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
-_code_of = attrgetter("code")
-_MARKED_RE = re.compile("[hs]")
-_weight_of = attrgetter("weight")
-_hits_of = attrgetter("model_hits")
-_flag_of = attrgetter("flag")
-_single_of = attrgetter("single")
-_first = itemgetter(0)
-_second = itemgetter(1)
+# A token's fields by position: itemgetter on a tuple is cheaper than attribute access.
+_code_of = itemgetter(_TokenInfo._fields.index("code"))
+_weight_of = itemgetter(_TokenInfo._fields.index("weight"))
+_hits_of = itemgetter(_TokenInfo._fields.index("model_hits"))
+_words_of = itemgetter(_TokenInfo._fields.index("words"))
+_MARKED_RE = re.compile("h|s{3,}")
+_HIT_RE = re.compile("h")
 _third = itemgetter(2)
 _findall = TOKEN_RE.findall
 _finditer = TOKEN_RE.finditer
 _match_start = re.Match.start
 _match_end = re.Match.end
-_words_of = attrgetter("words")
 _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
@@ -393,14 +391,16 @@ class Detector:
         """Judge a message (and its title, if any). Spans refer to ``text``; findings in
         the title get negative-free spans relative to the title and rule prefixed
         ``title:``."""
-        pre: tuple[list[str], list[_TokenInfo]] | None = None
+        pre: tuple[list[str], list[_TokenInfo], str] | None = None
         if not title and self._watched_re is None:
             raws = _findall(text)
             infos = self._infos(raws)
-            fast = self._fast(raws, infos) if not _trailing_masks(text) else None
-            if fast is not None:
-                return fast
-            pre = (raws, infos)
+            codes = "".join(map(_code_of, infos))
+            if not _trailing_masks(text):
+                fast = self._fast(raws, infos, codes)
+                if fast is not None:
+                    return fast
+            pre = (raws, infos, codes)
         reasons: list[Reason] = []
         model_score = 0.0
         for src, prefix in ((title, "title:"), (text, "")):
@@ -437,16 +437,19 @@ class Detector:
         """The analysis of each token: dictionary look-ups (the frequent forms, then the
         words this detector has seen), analysing only unseen tokens."""
         infos = list(map(self._frequent.get, toks))
-        if None not in infos:
+        if all(infos):  # (a token's analysis is a non-empty tuple; faster than None in)
             return cast(list[_TokenInfo], infos)
         cache = self._cache
-        missing = list(compress(toks, map(not_, infos)))
-        if len(cache) + len(missing) >= _CACHE_LIMIT:
-            cache.clear()
-        unseen = list(filterfalse(cache.__contains__, dict.fromkeys(missing)))
-        found = self._analyze_unseen(unseen) if unseen else {}
         got = list(map(cache.get, toks, infos))
-        if None in got:  # a token too long to remember, or the cache reached its limit
+        if all(got):
+            return cast(list[_TokenInfo], got)
+        unseen = list(dict.fromkeys(compress(toks, map(not_, got))))
+        if len(cache) + len(unseen) >= _CACHE_LIMIT:
+            cache.clear()
+            unseen = list(dict.fromkeys(compress(toks, map(not_, infos))))
+        found = self._analyze_unseen(unseen)
+        got = list(map(cache.get, toks, infos))
+        if not all(got):  # a token too long to remember, or the cache reached its limit
             got = [i or found.get(t) or self._info(t) for i, t in zip(got, toks, strict=True)]
         return cast(list[_TokenInfo], got)
 
@@ -532,10 +535,10 @@ class Detector:
             self._cache[raw] = info
         return info
 
-    def _fast(self, toks: list[str], infos: list[_TokenInfo]) -> Verdict | None:
+    def _fast(self, toks: list[str], infos: list[_TokenInfo], codes: str) -> Verdict | None:
         """The common case, a clean message, at C speed: None if it needs a closer look
-        (a lexicon hit, or three single letters in a row: х у й)."""
-        codes = "".join(map(_code_of, infos))
+        (a lexicon hit, or three single letters in a row: х у й). ``codes`` holds each
+        token's code."""
         if "h" in codes or "sss" in codes or ("f" in codes and _has_fragments(codes, infos)):
             return None
         p = 0.0
@@ -543,10 +546,10 @@ class Detector:
             p = self._model_p(infos)
             if p >= self.hold_threshold and len(toks) >= MODEL_MIN_WORDS:
                 return None
-        return Verdict(Action.ALLOW, round(p, 4), frozenset(), (), round(p, 4))
+        return _allowed(round(p, 4))
 
     def _scan(self, text: str, prefix: str,
-              pre: tuple[list[str], list[_TokenInfo]] | None = None,
+              pre: tuple[list[str], list[_TokenInfo], str] | None = None,
               ) -> tuple[float, list[Reason]]:
         """The full pass. Token analysis is the cached, C-level part (findall + dict
         look-ups); the Python loop below visits only the tokens that need a decision
@@ -555,10 +558,10 @@ class Detector:
         if pre is None:
             raws = _findall(text)
             infos = self._infos(raws)
+            codes = "".join(map(_code_of, infos))
         else:
-            raws, infos = pre
-        codes = "".join(map(_code_of, infos))
-        marked = [m.start() for m in _MARKED_RE.finditer(codes)]
+            raws, infos, codes = pre
+        marked = _marked(codes)
         p = 0.0
         if self.model is not None and any(map(_hits_of, infos)):
             p = self._model_p(infos)
@@ -763,6 +766,30 @@ class Detector:
                         continue
                     out[i] = char
         return "".join(out)
+
+
+_ALLOWED: dict[float, Verdict] = {}
+
+
+def _allowed(score: float) -> Verdict:
+    """The verdict on a clean message of this (rounded) model score. Verdicts are
+    immutable, so one per score is shared: building one costs more than checking most
+    messages' words."""
+    v = _ALLOWED.get(score)
+    if v is None:
+        v = _ALLOWED[score] = Verdict(Action.ALLOW, score, frozenset(), (), score)
+    return v
+
+
+def _marked(codes: str) -> list[int]:
+    """The tokens the full pass visits: lexicon hits, and single letters in runs of three
+    or more (х у й); shorter runs of single letters are ordinary words (я и ты)."""
+    if "sss" not in codes:
+        return [m.start() for m in _HIT_RE.finditer(codes)]
+    out: list[int] = []
+    for m in _MARKED_RE.finditer(codes):
+        out.extend(range(m.start(), m.end()))
+    return out
 
 
 def _word_sequence(toks: list) -> str:

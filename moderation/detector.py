@@ -278,13 +278,17 @@ class Detector:
         return _TokenInfo(words, tuple(w for i in infos for w in i.model_words), None,
                           sum(i.weight for i in infos), sum(i.model_hits for i in infos), "", False)
 
-    def _analyze_known(self, raw: str) -> _TokenInfo:
-        """A frequent form's analysis: a short frequent word is a word, not a fragment of
+    def _analyze_known(self, raws: list[str]) -> list[_TokenInfo]:
+        """The frequent forms' analyses: a short frequent word is a word, not a fragment of
         one, unless it could begin a lexicon root (ху, бл)."""
-        info = self._analyze(raw)
-        if info.code == "f" and not any(map(_may_match, info.words)):
-            return info._replace(code="w")
-        return info
+        found = self._analyze_many(raws)
+        out = []
+        for raw in raws:
+            info = found[raw]
+            if info.code == "f" and not any(map(_may_match, info.words)):
+                info = info._replace(code="w")
+            out.append(info)
+        return out
 
     @staticmethod
     def _capitalised_info(raw: str, info: _TokenInfo) -> _TokenInfo | None:
@@ -297,7 +301,8 @@ class Detector:
             return None
         if word in lexicon.ADDRESS_WORDS:
             return info
-        return info._replace(model_words=(), weight=0.0, model_hits=0)
+        return tuple.__new__(_TokenInfo, (info.words, (), None, 0.0, 0, info.single, info.flag,
+                                          info.code))  # _replace, without its Python layers
 
     def _clean_info(self, raw: str, words: tuple[str, ...]) -> _TokenInfo:
         """The analysis of a token whose words no lexicon rule can match."""
@@ -454,10 +459,22 @@ class Detector:
         return cast(list[_TokenInfo], got)
 
     def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
-        """Analyse a message's unseen tokens together and remember them. Plain words (the
-        usual case) are lower-cased and searched for roots in one pass over all of them,
-        and the model weighs the clean ones in one pass too; other tokens are read one by
-        one."""
+        """Analyse a message's unseen tokens together and remember them."""
+        found = self._analyze_many(raws)
+        cache = self._cache
+        if len(cache) + len(found) >= _CACHE_LIMIT:
+            cache.clear()
+        cache.update(found)
+        if max(map(len, found)) > _MAX_CACHED_TOKEN:
+            for raw in found:
+                if len(raw) > _MAX_CACHED_TOKEN:
+                    del cache[raw]
+        return found
+
+    def _analyze_many(self, raws: list[str]) -> dict[str, _TokenInfo]:
+        """Analyse distinct tokens together. Plain words (the usual case) are lower-cased
+        and searched for roots in one pass over all of them, and the clean ones are built
+        in bulk; other tokens are read one by one."""
         found: dict[str, _TokenInfo] = {}
         lows = "\n".join(raws).lower()
         if _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
@@ -482,14 +499,6 @@ class Detector:
                     clean_mains.append(main)
             if clean_raws:
                 found.update(zip(clean_raws, self._clean_infos(clean_raws, clean_mains)))
-        cache = self._cache
-        if len(cache) + len(found) >= _CACHE_LIMIT:
-            cache.clear()
-        cache.update(found)
-        if max(map(len, found)) > _MAX_CACHED_TOKEN:
-            for raw in found:
-                if len(raw) > _MAX_CACHED_TOKEN:
-                    del cache[raw]
         return found
 
     def _clean_infos(self, raws: list[str], mains: list[str]) -> list[_TokenInfo]:

@@ -35,11 +35,12 @@ def frequent_words(path: Path = FREQUENT_PATH) -> tuple[str, ...]:
     return _words
 
 
-def table_for(model: object, analyze: Callable[[str], T],
+def table_for(model: object, analyze: Callable[[list[str]], list[T]],
               capitalise: Callable[[str, T], T | None] | None = None) -> dict[str, T]:
     """The analysed frequent forms for this model (built on first use, then shared by every
-    detector of the process that uses the same model). ``capitalise`` derives the
-    capitalised form's analysis from the lower-case one where it can (None: analyse it)."""
+    detector of the process that uses the same model). ``analyze`` reads many forms at
+    once; ``capitalise`` derives the capitalised form's analysis from the lower-case one
+    where it can (None: analyse it)."""
     key = id(model)
     got = _tables.get(key)
     if got is not None and got[0] is model:
@@ -48,13 +49,18 @@ def table_for(model: object, analyze: Callable[[str], T],
         got = _tables.get(key)
         if got is not None and got[0] is model:
             return got[1]
-        table: dict[str, T] = {}
-        for w in frequent_words():
-            info = table[w] = analyze(w)
+        words = list(frequent_words())
+        table: dict[str, T] = dict(zip(words, analyze(words), strict=True))
+        unknown: list[str] = []
+        for w in words:
             cap = w[:1].upper() + w[1:]
             if cap != w:
-                derived = capitalise(cap, info) if capitalise is not None else None
-                table[cap] = derived if derived is not None else analyze(cap)
+                derived = capitalise(cap, table[w]) if capitalise is not None else None
+                if derived is None:
+                    unknown.append(cap)
+                else:
+                    table[cap] = derived
+        table.update(zip(unknown, analyze(unknown), strict=True))
         _tables[key] = (model, table)
         return table
 

@@ -498,7 +498,8 @@ class Detector:
                     clean_raws.append(raw)
                     clean_mains.append(main)
             if clean_raws:
-                found.update(zip(clean_raws, self._clean_infos(clean_raws, clean_mains)))
+                found.update(zip(clean_raws, self._clean_infos(clean_raws, clean_mains),
+                                 strict=True))
         return found
 
     def _clean_infos(self, raws: list[str], mains: list[str]) -> list[_TokenInfo]:
@@ -579,7 +580,7 @@ class Detector:
         fragments = "f" in codes and _has_fragments(codes, infos)
         if marked or model_holds or fragments or self._watched_re is not None:
             found = list(_finditer(text))  # the same tokens as raws, with their places
-            toks = list(zip(map(_match_start, found), map(_match_end, found), infos))
+            toks = list(zip(map(_match_start, found), map(_match_end, found), infos, strict=True))
         run: list[tuple[int, int, str]] = []
         last = -2
         weak_p = p if self.model is not None else -1.0

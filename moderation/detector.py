@@ -520,9 +520,12 @@ class Detector:
             words: tuple[str, ...] = (main,)
             model_words: tuple[str, ...]
             if m:
-                weight, count = weights[k], counts[k]
-                k += 1
                 model_words = words
+                if model is not None:
+                    weight, count = weights[k], counts[k]
+                    k += 1
+                else:
+                    weight, count = 0.0, 0
             else:
                 weight, count = 0.0, 0
                 model_words = ()

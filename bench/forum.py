@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import tempfile
 import urllib.parse
@@ -79,20 +80,25 @@ async def seed(db: Database, data_dir: Path) -> int:
         return written.topic.id
 
 
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+async def page_csrf(session: aiohttp.ClientSession, url: str) -> str:
+    """The CSRF token a page gives its forms (an HMAC of the visitor's cookie before
+    signing in, of the session after), as a browser's form would repeat it."""
+    async with session.get(url) as response:
+        found = CSRF_META.search(await response.text())
+    assert found is not None, f"no CSRF token on {url}"
+    return found.group(1)
+
+
 async def sign_in(session: aiohttp.ClientSession, base: str) -> str:
-    async with session.get(f"{base}/signin") as response:
-        await response.read()
-    csrf = session.cookie_jar.filter_cookies(yarl.URL(base)).get("hub_csrf")
-    assert csrf is not None
+    csrf = await page_csrf(session, f"{base}/signin")
     async with session.post(f"{base}/signin", data={
-        "csrf_token": csrf.value, "login": "coord", "password": PASSWORD,
+        "csrf_token": csrf, "login": "coord", "password": PASSWORD,
     }, allow_redirects=False) as response:
         assert response.status == 303, await response.text()
-    async with session.get(f"{base}/board") as response:
-        await response.read()
-    csrf = session.cookie_jar.filter_cookies(yarl.URL(base)).get("hub_csrf")
-    assert csrf is not None
-    return csrf.value
+    return await page_csrf(session, f"{base}/board")
 
 
 async def sign_in_cookies(base: str) -> tuple[str, str]:

@@ -9,14 +9,29 @@ know about the forum).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from forum import audience, gate, search
 from forum.board import ERASED_AUTHOR, author_names
@@ -123,10 +138,16 @@ def _visible_posts(principal: Principal) -> ColumnElement[bool]:
 
 
 def _visible_topics(principal: Principal) -> ColumnElement[bool]:
-    if audience.sees_held(principal):
-        return or_(Topic.status != Status.REJECTED, Topic.author_id == principal.person_id)
+    return _topics_visible_to(audience.sees_held(principal), principal.person_id)
+
+
+def _topics_visible_to(sees_held: bool, person_id: Any) -> ColumnElement[bool]:
+    """Topics a reader sees: published and not hidden, their own; for moderators, held and
+    hidden ones too. `person_id` is a value or a bound parameter."""
+    if sees_held:
+        return or_(Topic.status != Status.REJECTED, Topic.author_id == person_id)
     shown = and_(Topic.status == Status.PUBLISHED, Topic.hidden == false())
-    return or_(shown, Topic.author_id == principal.person_id)
+    return or_(shown, Topic.author_id == person_id)
 
 
 @dataclass(frozen=True)
@@ -244,6 +265,12 @@ async def reader_state(session: AsyncSession, person_id: int | None, topic_id: i
     """The reader's marker and subscription, in one statement."""
     if person_id is None:
         return ReaderState(0, False, False)
+    marker, follows = _reader_columns(person_id, topic_id)
+    last_read, subscribed = (await session.execute(select(marker, follows))).one()
+    return ReaderState(last_read or 0, last_read is not None, bool(subscribed))
+
+
+def _reader_columns(person_id: Any, topic_id: Any) -> tuple[Any, Any]:
     marker = (
         select(TopicRead.last_post_id)
         .where(TopicRead.person_id == person_id, TopicRead.topic_id == topic_id)
@@ -251,17 +278,66 @@ async def reader_state(session: AsyncSession, person_id: int | None, topic_id: i
     )
     follows = exists().where(Subscription.person_id == person_id,
                              Subscription.topic_id == topic_id)
-    last_read, subscribed = (await session.execute(select(marker, follows))).one()
-    return ReaderState(last_read or 0, last_read is not None, bool(subscribed))
+    return marker, follows
 
 
-async def topic_page(
-    session: AsyncSession, principal: Principal, topic_id: int, *, page: int | None = None,
+@dataclass(frozen=True)
+class ReaderView:
+    """A topic as one reader opens it."""
+
+    topic: Topic
+    section: Section
+    state: ReaderState
+    # The reader has posts here that only they (and moderators) see, or may still edit:
+    # their page is not the one other readers of their kind get.
+    own_marks: bool
+
+
+@functools.cache
+def _reader_view_statement(sees_held: bool) -> Select[Any]:
+    """The statement of reader_view for a signed-in reader, built once: its parameters are
+    the topic, the school, the person and the start of the edit window."""
+    person: BindParameter[int] = bindparam("person_id")
+    marker, follows = _reader_columns(person, Topic.id)
+    own = exists().where(
+        Post.topic_id == Topic.id, Post.author_id == person,
+        or_(Post.status != Status.PUBLISHED, Post.hidden == true(),
+            Post.created_at >= bindparam("edit_since")),
+    )
+    return (
+        select(Topic, Section, marker, follows, own)
+        .join(Section, Section.id == Topic.section_id)
+        .where(Topic.id == bindparam("topic_id"), Topic.school_id == bindparam("school_id"),
+               _topics_visible_to(sees_held, person))
+    )
+
+
+async def reader_view(session: AsyncSession, principal: Principal, topic_id: int
+                      ) -> ReaderView:
+    """The topic if `principal` may see it, its section, where the reader stopped, whether
+    they follow it and whether their own posts mark it: one statement."""
+    if principal.person_id is None:
+        topic, section = await get_topic(session, principal, topic_id)
+        return ReaderView(topic, section, ReaderState(0, False, False), False)
+    found = (await session.execute(_reader_view_statement(audience.sees_held(principal)), {
+        "topic_id": topic_id, "school_id": principal.school_id,
+        "person_id": principal.person_id, "edit_since": clock.now() - EDIT_WINDOW,
+    })).first()
+    if found is None:
+        raise NotFound("Тема не найдена.")
+    topic, section, last_read, subscribed, own_marks = found
+    if not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
+    return ReaderView(topic, section,
+                      ReaderState(last_read or 0, last_read is not None, bool(subscribed)),
+                      bool(own_marks))
+
+
+async def posts_page(
+    session: AsyncSession, principal: Principal, topic: Topic, *, page: int | None = None,
     page_size: int = PAGE_SIZE,
-) -> tuple[Topic, Section, Page, ReaderState]:
-    """A page of a topic (the last one when `page` is None) and where the reader had
-    stopped before; the reader's marker moves to the end of this page."""
-    topic, section = await get_topic(session, principal, topic_id)
+) -> Page:
+    """A page of the topic's posts the reader may see (the last one when `page` is None)."""
     where = and_(Post.topic_id == topic.id, _visible_posts(principal))
     total = await session.scalar(select(func.count()).select_from(Post).where(where)) or 0
     pages = max(1, -(-total // page_size))
@@ -270,17 +346,15 @@ async def topic_page(
         select(*POST_COLUMNS).where(where).order_by(Post.id)
         .offset((page - 1) * page_size).limit(page_size)
     )).all()
-    state = await reader_state(session, principal.person_id, topic.id)
-    if principal.person_id is not None and posts and posts[-1].id > state.last_read:
-        await _move_marker(session, principal.person_id, topic.id, posts[-1].id,
-                           state.has_marker)
-    return topic, section, Page(await post_entries(session, principal, posts), page, pages), \
-        state
+    return Page(await post_entries(session, principal, posts), page, pages)
 
 
-async def _move_marker(session: AsyncSession, person_id: int, topic_id: int, post_id: int,
-                       exists_now: bool) -> None:
-    if exists_now:
+async def move_marker(session: AsyncSession, person_id: int, state: ReaderState,
+                      topic_id: int, post_id: int) -> None:
+    """The reader has seen the topic up to `post_id`."""
+    if post_id <= state.last_read:
+        return
+    if state.has_marker:
         await session.execute(
             update(TopicRead)
             .where(TopicRead.person_id == person_id, TopicRead.topic_id == topic_id,

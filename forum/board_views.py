@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from markupsafe import Markup
 from multidict import MultiDictProxy
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +23,8 @@ from forum.viewkit import (
 )
 from hub.auth.access import Action, can, require
 from hub.errors import Invalid, NotFound, UserError
+from hub.http import fragments
+from hub.http.fragments import FRAGMENTS, Fragment
 from hub.http.keys import DB, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -47,14 +50,38 @@ def _common() -> dict[str, object]:
             "Status": Status}
 
 
+# What the board's rendered list is made from.
+BOARD_TABLES = ("announcements", "announcement_classes", "announcement_attachments",
+                "classes", "people")
+
+
+async def _board_list(request: web.Request) -> Markup:
+    """The reader's board, rendered: one statement finds what they may read and their
+    marks on it; readers with the same rows and marks share the rendered list."""
+    principal, account = signed_in(request)
+    require(principal, Action.READ_BOARD)
+    stamp = fragments.stamp(request, BOARD_TABLES)
+    cache = request.app[FRAGMENTS]
+    async with request.app[DB].session() as session:
+        rows = await board.board_rows(session, principal)
+        key = ("board", principal.school_id, tuple(rows))
+        fragment = cache.get(key, stamp)
+        if fragment is None:
+            entries = await board.board_entries(session, principal, [row.id for row in rows])
+            fragment = Fragment(fragments.render_fragment(
+                request, "forum/_board_list.html",
+                {**_common(), "entries": entries, "account": account},
+            ))
+            cache.put(key, stamp, fragment)
+    return fragments.personal(request, fragment)
+
+
 @routes.get("/board")
 async def board_page(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    require(principal, Action.READ_BOARD)
-    async with request.app[DB].session() as session:
-        entries = await board.list_board(session, principal)
+    board_list = await _board_list(request)
     return render(request, "forum/board.html", {
-        **_common(), "entries": entries,
+        "board_list": board_list,
         "may_post": audience.may_post_announcements(principal),
         "school_id": principal.school_id,
         "deleted": request.query.get("deleted") == "1",
@@ -64,11 +91,7 @@ async def board_page(request: web.Request) -> web.Response:
 @routes.get("/board/fragment")
 async def board_fragment(request: web.Request) -> web.Response:
     """The board's list alone, for the live page."""
-    principal, _ = signed_in(request)
-    require(principal, Action.READ_BOARD)
-    async with request.app[DB].session() as session:
-        entries = await board.list_board(session, principal)
-    return render(request, "forum/_board_list.html", {**_common(), "entries": entries})
+    return web.Response(text=await _board_list(request), content_type="text/html")
 
 
 async def _form_context(request: web.Request, values: dict[str, object]) -> dict[str, object]:

@@ -1,6 +1,7 @@
-"""A topic's rendered posts are shared between readers of one kind (hub.http.fragments):
-no reader ever gets a post, a mark or a form that their role, class or own posts do not
-give them, whoever's page was remembered first, and a change shows on the next request."""
+"""A topic's rendered posts and the board's list are shared between readers of one kind
+(hub.http.fragments): no reader ever gets a post, an announcement, a mark or a form that
+their role, class or own posts do not give them, whoever's page was remembered first, and
+a change shows on the next request."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from sqlalchemy import update
 from forum.models import Post
 from hub.db import Database
 from tests.forum.conftest import Cast
+from tests.forum.test_board import announce
 from tests.forum.test_forum import class_key, new_topic, open_forum, reply, section_id
-from tests.support.web import sign_in
+from tests.support.web import post_form, sign_in
 
 HELD_TEXT = "Учитель у вас тупой"
 _META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
@@ -99,3 +101,36 @@ async def test_a_hidden_post_leaves_a_remembered_page_at_once(
     assert "Спорное сообщение" not in await topic_as(client, "parent5a", topic)
     moderator = await topic_as(client, "moder", topic)
     assert "Спорное сообщение" in moderator and "скрыто по жалобам" in moderator
+
+
+async def board_as(client: TestClient, login: str) -> str:
+    await sign_in(client, login)
+    response = await client.get("/board")
+    assert response.status == 200
+    return await response.text()
+
+
+async def test_the_board_list_is_shared_only_by_readers_with_the_same_rows_and_marks(
+    client: TestClient, cast: Cast
+) -> None:
+    await cast.school.parent_of(cast.student_5a, login="parent5a2")
+    await sign_in(client, "teacher5a")
+    announcement_id = await announce(client, title="Собрание 5А",
+                                     class_ids=str(cast.school.classes["5А"].id))
+    ack_form = f'action="/board/{announcement_id}/ack"'
+
+    assert "Собрание 5А" not in await board_as(client, "parent5b")
+    first = await board_as(client, "parent5a")
+    assert "Собрание 5А" in first and ack_form in first
+    assert "Собрание 5А" not in await board_as(client, "parent5b")
+    author = await board_as(client, "teacher5a")  # no acknowledging one's own
+    assert "Собрание 5А" in author and ack_form not in author
+
+    await sign_in(client, "parent5a")
+    assert (await post_form(client, f"/board/{announcement_id}/ack")).status == 303
+    acknowledged = await board_as(client, "parent5a")
+    assert "Вы ознакомились" in acknowledged and ack_form not in acknowledged
+    other = await board_as(client, "parent5a2")
+    assert ack_form in other and "Вы ознакомились" not in other
+    for page in (first, other):
+        assert_own_form_tokens(page)

@@ -163,9 +163,12 @@ async def on_reply(session: AsyncSession, event: Event) -> None:
     ) if p != post.author_id]
     allowed = await consenting(session, subscribers, ConsentPurpose.NOTIFICATIONS)
     to: list[tuple[int, int | None]] = []
-    for person in await session.scalars(select(Person).where(Person.id.in_(sorted(allowed)))):
-        if audience.may_read_section(await load_principal(session, person), section):
-            to.append((person.id, None))
+    if allowed:
+        for person in await session.scalars(
+            select(Person).where(Person.id.in_(sorted(allowed)))
+        ):
+            if audience.may_read_section(await load_principal(session, person), section):
+                to.append((person.id, None))
     await enqueue(session, topic.school_id, to, Message(
         kind=NotificationKind.FORUM_REPLIES,
         title=f"Новый ответ в теме «{topic.title}»",

@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    null,
     or_,
     select,
     true,
@@ -478,7 +479,7 @@ async def create_topic(
     )
     session.add(post)
     await session.flush()
-    await search.index_post(session, post)
+    await search.index_post(session, post, new=True)
     await _subscribe(session, principal.person_id, topic.id)
     if passed.status is Status.HELD:
         await gate.send_to_queue(
@@ -490,17 +491,41 @@ async def create_topic(
     return Written(post, topic, False)
 
 
+async def _topic_to_answer(
+    session: AsyncSession, principal: Principal, topic_id: int, form_token: str | None
+) -> tuple[Topic, Section, int | None]:
+    """get_topic, and the post the reader's form `form_token` made before, if any: one
+    statement."""
+    earlier: Any = null()
+    if form_token and principal.person_id is not None:
+        earlier = select(Post.id).where(
+            Post.author_id == principal.person_id, Post.form_token == form_token
+        ).scalar_subquery()
+    found = (await session.execute(
+        select(Topic, Section, earlier).join(Section, Section.id == Topic.section_id).where(
+            Topic.id == topic_id, Topic.school_id == principal.school_id,
+            _visible_topics(principal),
+        )
+    )).first()
+    if found is None:
+        raise NotFound("Тема не найдена.")
+    topic, section, earlier_id = found
+    if not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
+    return topic, section, earlier_id
+
+
 async def reply(
     session: AsyncSession, principal: Principal, topic_id: int, *, body: str,
     quote_of_id: int | None = None, form_token: str | None = None,
 ) -> Written:
     """A reply (optionally quoting a post of the same topic): published or held."""
-    topic, section = await get_topic(session, principal, topic_id)
+    topic, section, earlier_id = await _topic_to_answer(session, principal, topic_id,
+                                                        form_token)
     _require_post_in(principal, section)
     assert principal.person_id is not None
-    earlier = await _earlier(session, Post, principal.person_id, form_token)
-    if earlier is not None:
-        return Written(earlier, topic, True)
+    if earlier_id is not None:  # the same form again: the post it made
+        return Written(await session.get_one(Post, earlier_id), topic, True)
     if topic.status is not Status.PUBLISHED:
         raise Conflict("Тема ещё не опубликована: ответить можно после проверки модератором.")
     if quote_of_id is not None:
@@ -523,7 +548,7 @@ async def reply(
     )
     session.add(post)
     await session.flush()
-    await search.index_post(session, post)
+    await search.index_post(session, post, new=True)
     if passed.status is Status.HELD:
         await gate.send_to_queue(
             session, school_id=principal.school_id, kind="post", target_id=post.id,

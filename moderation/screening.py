@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation import Action, Category, Verdict
-from moderation.sanctions import active_mute
-from moderation.watched import detector_for
+from moderation.sanctions import mute_until
+from moderation.watched import detector_for, words_stamp
 
 _zone = {"tz": ZoneInfo("Europe/Moscow")}
 
@@ -35,12 +36,15 @@ class Screening:
 async def screen(
     session: AsyncSession, *, school_id: int, author_id: int, title: str, text: str
 ) -> Screening:
-    muted_until = await active_mute(session, author_id)
+    # The author's mute and the version of the school's words: one statement.
+    muted_until, words = (await session.execute(
+        select(mute_until(author_id), words_stamp(school_id))
+    )).one()
     if muted_until is not None:
         local = muted_until.astimezone(_zone["tz"]).strftime("%d.%m.%Y %H:%M")
         return Screening("refuse", None, text, title,
                          f"Вы не можете писать до {local}.", muted_until)
-    detector = await detector_for(session, school_id)
+    detector = await detector_for(session, school_id, stamp=words or "")
     verdict = detector.check(text, title=title)
     masked_text, masked_title = detector.mask(text), detector.mask(title) if title else title
     if verdict.action is Action.REFUSE:

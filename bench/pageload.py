@@ -42,7 +42,12 @@ CEILING_APP = textwrap.dedent("""
 
     app = web.Application()
     app.router.add_get("/", one_query)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+    loop = None
+    if sys.argv[3] == "uvloop":
+        import uvloop
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None,
+                loop=loop)
 """)
 
 HUB_APP = textwrap.dedent("""
@@ -154,11 +159,15 @@ def repr_lua(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def start_ceiling(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_ceiling(database_url: str, *, loop: str = "asyncio"
+                  ) -> tuple[subprocess.Popen[bytes], str]:
+    """The ceiling on asyncio's event loop (a stock aiohttp application), or on uvloop (as
+    `hub serve` runs when uvloop is installed)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-c", CEILING_APP, str(port), database_url],
-                               env=env, cwd=REPO)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CEILING_APP, str(port), database_url, loop],
+        env=env, cwd=REPO)
     url = f"http://127.0.0.1:{port}/"
     wait_until_up(url, process)
     return process, url

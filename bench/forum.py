@@ -199,7 +199,7 @@ def main() -> None:
     pageload.report(
         f"bench/forum.py: wrk, {args.connections} connections, {args.seconds:.0f} s each, "
         f"{backend}, one server process each, {os.cpu_count()} CPUs",
-        figures, "ceiling: one SQLAlchemy query",
+        figures, "ceiling: one SQLAlchemy query", also="the ceiling on uvloop",
     )
 
 

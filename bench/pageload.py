@@ -195,11 +195,18 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
             process.kill()
 
 
-def report(title: str, figures: dict[str, Figure], ceiling: str) -> None:
-    """Each figure's share of the ceiling: by CPU per request, and by requests per second."""
+def report(title: str, figures: dict[str, Figure], ceiling: str, *, also: str | None = None
+           ) -> None:
+    """Each figure's share of the ceiling: by CPU per request, and by requests per second;
+    with `also`, its share by CPU of a second reference too."""
     top = figures[ceiling]
     print(title)
-    print(f"{'':34} {'req/s':>8} {'CPU ms/req':>11} {'÷ceiling CPU':>13} {'÷ceiling req/s':>15}")
+    extra = f" {'÷' + also[:16] + ' CPU':>24}" if also else ""
+    print(f"{'':34} {'req/s':>8} {'CPU ms/req':>11} {'÷ceiling CPU':>13} {'÷ceiling req/s':>15}"
+          + extra)
     for name, figure in figures.items():
-        print(f"{name:34} {figure.rate:8.0f} {figure.cpu_ms:11.2f} "
-              f"{top.cpu_ms / figure.cpu_ms:13.2f} {figure.rate / top.rate:15.2f}")
+        line = (f"{name:34} {figure.rate:8.0f} {figure.cpu_ms:11.2f} "
+                f"{top.cpu_ms / figure.cpu_ms:13.2f} {figure.rate / top.rate:15.2f}")
+        if also:
+            line += f" {figures[also].cpu_ms / figure.cpu_ms:24.2f}"
+        print(line)

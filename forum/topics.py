@@ -24,7 +24,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    null,
     or_,
     select,
     true,
@@ -491,21 +490,33 @@ async def create_topic(
     return Written(post, topic, False)
 
 
+@functools.cache
+def _topic_to_answer_statement(sees_held: bool) -> Select[*tuple[Any, ...]]:
+    """The statement of _topic_to_answer, built once; its parameters are the topic, the
+    school, the person and the form's token."""
+    person: BindParameter[int] = bindparam("person_id")
+    earlier = select(Post.id).where(
+        Post.author_id == person, Post.form_token == bindparam("form_token")
+    ).scalar_subquery()
+    return (
+        select(Topic, Section, earlier).join(Section, Section.id == Topic.section_id)
+        .where(Topic.id == bindparam("topic_id"), Topic.school_id == bindparam("school_id"),
+               _topics_visible_to(sees_held, person))
+    )
+
+
 async def _topic_to_answer(
     session: AsyncSession, principal: Principal, topic_id: int, form_token: str | None
 ) -> tuple[Topic, Section, int | None]:
     """get_topic, and the post the reader's form `form_token` made before, if any: one
     statement."""
-    earlier: Any = null()
-    if form_token and principal.person_id is not None:
-        earlier = select(Post.id).where(
-            Post.author_id == principal.person_id, Post.form_token == form_token
-        ).scalar_subquery()
+    if principal.person_id is None:
+        topic, section = await get_topic(session, principal, topic_id)
+        return topic, section, None
     found = (await session.execute(
-        select(Topic, Section, earlier).join(Section, Section.id == Topic.section_id).where(
-            Topic.id == topic_id, Topic.school_id == principal.school_id,
-            _visible_topics(principal),
-        )
+        _topic_to_answer_statement(audience.sees_held(principal)),
+        {"topic_id": topic_id, "school_id": principal.school_id,
+         "person_id": principal.person_id, "form_token": form_token or None},
     )).first()
     if found is None:
         raise NotFound("Тема не найдена.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,15 +26,16 @@ class SanctionError(Invalid):
 
 async def active_mute(session: AsyncSession, person_id: int) -> dt.datetime | None:
     """When the person's longest running mute ends, or None."""
-    return await session.scalar(select(mute_until(person_id)))
+    return await session.scalar(select(mute_until(person_id, clock.now())))
 
 
-def mute_until(person_id: int) -> ScalarSelect[dt.datetime | None]:
-    """active_mute as a column, to be read with other things in one statement."""
+def mute_until(person_id: Any, now: Any) -> ScalarSelect[dt.datetime | None]:
+    """active_mute as a column, to be read with other things in one statement (values or
+    bound parameters)."""
     return select(func.max(Sanction.until)).where(
         Sanction.person_id == person_id,
         Sanction.kind == SanctionKind.MUTE,
-        Sanction.until > clock.now(),
+        Sanction.until > now,
     ).scalar_subquery()
 
 

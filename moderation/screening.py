@@ -4,13 +4,15 @@ mute, then the school's detector (the default one plus the school's watched word
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import clock
 from moderation import Action, Category, Verdict
 from moderation.sanctions import mute_until
 from moderation.watched import detector_for, words_stamp
@@ -33,13 +35,20 @@ class Screening:
     muted_until: dt.datetime | None
 
 
+@functools.cache
+def _facts_statement() -> Select[dt.datetime | None, str | None]:
+    """The author's mute and the version of the school's words, built once."""
+    return select(mute_until(bindparam("author_id"), bindparam("now")),
+                  words_stamp(bindparam("school_id")))
+
+
 async def screen(
     session: AsyncSession, *, school_id: int, author_id: int, title: str, text: str
 ) -> Screening:
     # The author's mute and the version of the school's words: one statement.
-    muted_until, words = (await session.execute(
-        select(mute_until(author_id), words_stamp(school_id))
-    )).one()
+    muted_until, words = (await session.execute(_facts_statement(), {
+        "author_id": author_id, "now": clock.now(), "school_id": school_id,
+    })).one()
     if muted_until is not None:
         local = muted_until.astimezone(_zone["tz"]).strftime("%d.%m.%Y %H:%M")
         return Screening("refuse", None, text, title,

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ScalarSelect, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -137,7 +138,7 @@ def configure(*, refuse_obscene: bool) -> None:
     _options.refuse_obscene = refuse_obscene
 
 
-def words_stamp(school_id: int) -> ScalarSelect[str | None]:
+def words_stamp(school_id: Any) -> ScalarSelect[str | None]:
     """The version of the school's watched words, as a column (None: never changed)."""
     return select(WatchedWordsVersion.stamp).where(
         WatchedWordsVersion.school_id == school_id

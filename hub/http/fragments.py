@@ -31,6 +31,7 @@ from hub.stamps import Stamp
 
 MAX_AGE = 60.0  # seconds: the bound for writes no stamp saw (another machine)
 MAX_ENTRIES = 2_000
+MAX_CHARS = 16_000_000  # all fragments together (a topic page of 50 posts is ~70,000)
 CSRF_MARKER = Markup(f"csrf-{secrets.token_hex(16)}")
 
 
@@ -53,6 +54,7 @@ class FragmentCache:
 
     def __init__(self) -> None:
         self._entries: dict[Hashable, _Entry] = {}
+        self._chars = 0
 
     def get(self, key: Hashable, stamp: Stamp) -> Fragment | None:
         entry = self._entries.get(key)
@@ -64,17 +66,26 @@ class FragmentCache:
             or time.monotonic() - entry.loaded_at >= MAX_AGE
             or (until is not None and clock.now() >= until)
         ):
-            del self._entries[key]
+            self._drop(key)
             return None
         return entry.fragment
 
     def put(self, key: Hashable, stamp: Stamp, fragment: Fragment) -> None:
-        if len(self._entries) >= MAX_ENTRIES:
-            self._entries.clear()
+        self._drop(key)
+        if (len(self._entries) >= MAX_ENTRIES
+                or self._chars + len(fragment.html) > MAX_CHARS):
+            self.clear()
         self._entries[key] = _Entry(fragment, stamp, time.monotonic())
+        self._chars += len(fragment.html)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._chars = 0
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._chars -= len(entry.fragment.html)
 
 
 FRAGMENTS = web.AppKey("fragments", FragmentCache)

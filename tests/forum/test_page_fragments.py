@@ -5,12 +5,14 @@ a change shows on the next request."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
 from forum.models import Post
+from hub.clock import SetClock
 from hub.db import Database
 from tests.forum.conftest import Cast
 from tests.forum.test_board import announce
@@ -134,3 +136,25 @@ async def test_the_board_list_is_shared_only_by_readers_with_the_same_rows_and_m
     assert ack_form in other and "Вы ознакомились" not in other
     for page in (first, other):
         assert_own_form_tokens(page)
+
+
+async def test_an_edit_link_leaves_a_remembered_page_when_its_window_closes(
+    client: TestClient, cast: Cast, db: Database, clock: SetClock
+) -> None:
+    await sign_in(client, "teacher5a")
+    await open_forum(client)
+    topic = await new_topic(client, await section_id(db, await class_key(cast, "5А")))
+    await sign_in(client, "parent5a")
+    early = await reply(client, topic, "Первый ответ")
+    clock.advance(dt.timedelta(minutes=10))
+    late = await reply(client, topic, "Второй ответ")
+    early_edit, late_edit = (
+        f"/forum/posts/{int(r.headers['Location'].rsplit('-', 1)[1])}/edit"  # type: ignore[attr-defined]
+        for r in (early, late)
+    )
+    page = await topic_as(client, "parent5a", topic)
+    assert early_edit in page and late_edit in page
+
+    clock.advance(dt.timedelta(minutes=6))  # the first reply's 15 minutes are over
+    page = await (await client.get(f"/forum/topics/{topic}")).text()
+    assert early_edit not in page and late_edit in page

@@ -37,6 +37,9 @@ def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change with a release, not under a running server: no stat of each
+        # template file on every render.
+        auto_reload=False,
     )
     env.filters["local"] = lambda value, fmt="%d.%m.%Y %H:%M": _local(app, value, fmt)
     env.globals["role_title"] = lambda role: ROLE_TITLES[Role(role)]

@@ -309,9 +309,9 @@ def _board_rows_statement(principal: Principal) -> Select[*tuple[Any, ...]]:
     )
 
 
-async def board_rows(session: AsyncSession, principal: Principal) -> list[BoardRow]:
-    """What `principal` reads on the board, in its order: one statement."""
-    now = clock.now()
+async def board_rows(session: AsyncSession, principal: Principal, now: dt.datetime
+                     ) -> list[BoardRow]:
+    """What `principal` reads on the board at `now`, in its order: one statement."""
     person_id = principal.person_id
     return [
         BoardRow(id=row[0], own=person_id is not None and row[1] == person_id,
@@ -321,14 +321,14 @@ async def board_rows(session: AsyncSession, principal: Principal) -> list[BoardR
     ]
 
 
-async def board_entries(session: AsyncSession, principal: Principal, ids: list[int]
-                        ) -> list[BoardEntry]:
-    """The announcements `ids` (read by board_rows) with what the board shows of them."""
+async def board_entries(session: AsyncSession, principal: Principal, ids: list[int],
+                        now: dt.datetime) -> list[BoardEntry]:
+    """The announcements `ids` (read by board_rows at `now`) with what the board shows of
+    them."""
     found = {a.id: a for a in await session.scalars(
         select(Announcement).where(Announcement.id.in_(ids))
     )}
-    return await _entries(session, principal, [found[i] for i in ids if i in found],
-                          clock.now())
+    return await _entries(session, principal, [found[i] for i in ids if i in found], now)
 
 
 async def entry(session: AsyncSession, principal: Principal, announcement: Announcement

@@ -21,6 +21,7 @@ from forum.viewkit import (
     local_datetime,
     new_form_token,
 )
+from hub import clock
 from hub.auth.access import Action, can, require
 from hub.errors import Invalid, NotFound, UserError
 from hub.http import fragments
@@ -63,11 +64,13 @@ async def _board_list(request: web.Request) -> Markup:
     stamp = fragments.stamp(request, BOARD_TABLES)
     cache = request.app[FRAGMENTS]
     async with request.app[DB].session() as session:
-        rows = await board.board_rows(session, principal)
+        now = clock.now()
+        rows = await board.board_rows(session, principal, now)
         key = ("board", principal.school_id, tuple(rows))
         fragment = cache.get(key, stamp)
         if fragment is None:
-            entries = await board.board_entries(session, principal, [row.id for row in rows])
+            entries = await board.board_entries(session, principal, [row.id for row in rows],
+                                                now)
             fragment = Fragment(fragments.render_fragment(
                 request, "forum/_board_list.html",
                 {**_common(), "entries": entries, "account": account},

@@ -260,16 +260,6 @@ class ReaderState:
     subscribed: bool
 
 
-async def reader_state(session: AsyncSession, person_id: int | None, topic_id: int
-                       ) -> ReaderState:
-    """The reader's marker and subscription, in one statement."""
-    if person_id is None:
-        return ReaderState(0, False, False)
-    marker, follows = _reader_columns(person_id, topic_id)
-    last_read, subscribed = (await session.execute(select(marker, follows))).one()
-    return ReaderState(last_read or 0, last_read is not None, bool(subscribed))
-
-
 def _reader_columns(person_id: Any, topic_id: Any) -> tuple[Any, Any]:
     marker = (
         select(TopicRead.last_post_id)

@@ -201,12 +201,14 @@ def report(title: str, figures: dict[str, Figure], ceiling: str, *, also: str | 
     with `also`, its share by CPU of a second reference too."""
     top = figures[ceiling]
     print(title)
-    extra = f" {'÷' + also[:16] + ' CPU':>24}" if also else ""
+    if also:
+        print(f"(2nd reference: {also})")
+    extra = f" {'÷2nd reference CPU':>19}" if also else ""
     print(f"{'':34} {'req/s':>8} {'CPU ms/req':>11} {'÷ceiling CPU':>13} {'÷ceiling req/s':>15}"
           + extra)
     for name, figure in figures.items():
         line = (f"{name:34} {figure.rate:8.0f} {figure.cpu_ms:11.2f} "
                 f"{top.cpu_ms / figure.cpu_ms:13.2f} {figure.rate / top.rate:15.2f}")
         if also:
-            line += f" {figures[also].cpu_ms / figure.cpu_ms:24.2f}"
+            line += f" {figures[also].cpu_ms / figure.cpu_ms:19.2f}"
         print(line)

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from markupsafe import Markup
 from multidict import MultiDictProxy
 from sqlalchemy.exc import IntegrityError
 
@@ -56,7 +55,7 @@ BOARD_TABLES = ("announcements", "announcement_classes", "announcement_attachmen
                 "classes", "people")
 
 
-async def _board_list(request: web.Request) -> Markup:
+async def _board_list(request: web.Request) -> Fragment:
     """The reader's board, rendered: one statement finds what they may read and their
     marks on it; readers with the same rows and marks share the rendered list."""
     principal, account = signed_in(request)
@@ -76,25 +75,25 @@ async def _board_list(request: web.Request) -> Markup:
                 {**_common(), "entries": entries, "account": account},
             ))
             cache.put(key, stamp, fragment)
-    return fragments.personal(request, fragment)
+    return fragment
 
 
 @routes.get("/board")
 async def board_page(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
     board_list = await _board_list(request)
-    return render(request, "forum/board.html", {
-        "board_list": board_list,
+    return fragments.render_with(request, "forum/board.html", {
         "may_post": audience.may_post_announcements(principal),
         "school_id": principal.school_id,
         "deleted": request.query.get("deleted") == "1",
-    })
+    }, "board_list", board_list)
 
 
 @routes.get("/board/fragment")
 async def board_fragment(request: web.Request) -> web.Response:
     """The board's list alone, for the live page."""
-    return web.Response(text=await _board_list(request), content_type="text/html")
+    return web.Response(body=fragments.personal(request, await _board_list(request)),
+                        content_type="text/html", charset="utf-8")
 
 
 async def _form_context(request: web.Request, values: dict[str, object]) -> dict[str, object]:

@@ -117,10 +117,15 @@ async def _topic_context(request: web.Request, topic_id: int, page: int | None) 
                                      facts.last_id)
     return {
         "topic": view.topic, "section": view.section, "listing": facts,
-        "posts_html": fragments.personal(request, fragment),
-        "last_read": last_read, "subscribed": view.state.subscribed,
+        "posts": fragment, "last_read": last_read, "subscribed": view.state.subscribed,
         "may_post": may_post, "Status": Status,
     }
+
+
+def _render_topic(request: web.Request, context: dict, *, status: int = 200) -> web.Response:
+    """topic.html with the posts' fragment (_topic_context's "posts") in it."""
+    return fragments.render_with(request, "forum/topic.html", context, "posts_html",
+                                 context["posts"], status=status)
 
 
 async def _render_posts(
@@ -155,7 +160,7 @@ async def topic_page(request: web.Request) -> web.Response:
         if quoted.topic_id == topic_id:
             body = quote(quoted.body_source, names.get(quoted.author_id, ""))
     values = {"body": body, "quote_of": quote_id or "", "form_token": new_form_token()}
-    return render(request, "forum/topic.html", {**context, "values": values, "error": None})
+    return _render_topic(request, {**context, "values": values, "error": None})
 
 
 @routes.post("/forum/topics/{id}/reply")
@@ -183,8 +188,8 @@ async def post_reply(request: web.Request) -> web.Response:
         raise
     except UserError as exc:
         context = await _topic_context(request, topic_id, None)
-        return render(request, "forum/topic.html",
-                      {**context, "values": values, "error": exc.message}, status=exc.status)
+        return _render_topic(request, {**context, "values": values, "error": exc.message},
+                             status=exc.status)
     raise web.HTTPSeeOther(f"/forum/topics/{topic_id}?page=last#post-{written.post.id}")
 
 

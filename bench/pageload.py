@@ -42,7 +42,12 @@ CEILING_APP = textwrap.dedent("""
 
     app = web.Application()
     app.router.add_get("/", one_query)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+    loop = None
+    if sys.argv[3] == "uvloop":
+        import uvloop
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None,
+                loop=loop)
 """)
 
 HUB_APP = textwrap.dedent("""
@@ -154,11 +159,15 @@ def repr_lua(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def start_ceiling(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_ceiling(database_url: str, *, loop: str = "asyncio"
+                  ) -> tuple[subprocess.Popen[bytes], str]:
+    """The ceiling on asyncio's event loop (a stock aiohttp application), or on uvloop (as
+    `hub serve` runs when uvloop is installed)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-c", CEILING_APP, str(port), database_url],
-                               env=env, cwd=REPO)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CEILING_APP, str(port), database_url, loop],
+        env=env, cwd=REPO)
     url = f"http://127.0.0.1:{port}/"
     wait_until_up(url, process)
     return process, url
@@ -186,11 +195,20 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
             process.kill()
 
 
-def report(title: str, figures: dict[str, Figure], ceiling: str) -> None:
-    """Each figure's share of the ceiling: by CPU per request, and by requests per second."""
+def report(title: str, figures: dict[str, Figure], ceiling: str, *, also: str | None = None
+           ) -> None:
+    """Each figure's share of the ceiling: by CPU per request, and by requests per second;
+    with `also`, its share by CPU of a second reference too."""
     top = figures[ceiling]
     print(title)
-    print(f"{'':34} {'req/s':>8} {'CPU ms/req':>11} {'÷ceiling CPU':>13} {'÷ceiling req/s':>15}")
+    if also:
+        print(f"(2nd reference: {also})")
+    extra = f" {'÷2nd reference CPU':>19}" if also else ""
+    print(f"{'':34} {'req/s':>8} {'CPU ms/req':>11} {'÷ceiling CPU':>13} {'÷ceiling req/s':>15}"
+          + extra)
     for name, figure in figures.items():
-        print(f"{name:34} {figure.rate:8.0f} {figure.cpu_ms:11.2f} "
-              f"{top.cpu_ms / figure.cpu_ms:13.2f} {figure.rate / top.rate:15.2f}")
+        line = (f"{name:34} {figure.rate:8.0f} {figure.cpu_ms:11.2f} "
+                f"{top.cpu_ms / figure.cpu_ms:13.2f} {figure.rate / top.rate:15.2f}")
+        if also:
+            line += f" {figures[also].cpu_ms / figure.cpu_ms:19.2f}"
+        print(line)

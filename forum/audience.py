@@ -60,7 +60,8 @@ def addressed_to(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def readable(principal: Principal, now: dt.datetime) -> ColumnElement[bool]:
+def readable(principal: Principal, now: dt.datetime | ColumnElement[dt.datetime]
+             ) -> ColumnElement[bool]:
     """Announcements `principal` may open now: their own, or published, due, not expired,
     not hidden and addressed to them. The board's office also sees scheduled and expired
     ones, and held ones."""

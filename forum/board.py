@@ -7,14 +7,17 @@ Every function takes the acting principal; who may do what is asked of forum.aud
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, bindparam, exists, false, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from forum import attachments, audience, gate, notifications
 from forum.live import note_after_commit
@@ -257,18 +260,75 @@ async def author_names(session: AsyncSession, ids: set[int | None]) -> dict[int 
     return names
 
 
+BOARD_LIMIT = 100
+
+
 async def list_board(
-    session: AsyncSession, principal: Principal, *, limit: int = 100
+    session: AsyncSession, principal: Principal, *, limit: int = BOARD_LIMIT
 ) -> list[BoardEntry]:
     """What `principal` reads on the board: pinned first, then the newest."""
     now = clock.now()
     found = (await session.scalars(
         select(Announcement).where(audience.readable(principal, now))
-        .order_by(Announcement.pinned.desc(), Announcement.publish_at.desc(),
-                  Announcement.id.desc())
-        .limit(limit)
+        .order_by(*BOARD_ORDER).limit(limit)
     )).all()
     return await _entries(session, principal, found, now)
+
+
+BOARD_ORDER = (Announcement.pinned.desc(), Announcement.publish_at.desc(),
+               Announcement.id.desc())
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """An announcement on a reader's board and the marks that are theirs: what the board's
+    rendered list is remembered by (forum.board_views)."""
+
+    id: int
+    own: bool
+    acknowledged: bool
+    scheduled: bool
+    expired: bool
+
+
+@functools.lru_cache(maxsize=1024)
+def _board_rows_statement(principal: Principal) -> Select[*tuple[Any, ...]]:
+    """The reader's board as ids and marks, built once per principal (a principal is
+    immutable: a changed role is a new one); `now` is its parameter."""
+    now: BindParameter[dt.datetime] = bindparam("now", type_=Announcement.publish_at.type)
+    acknowledged = (
+        exists().where(Acknowledgement.person_id == principal.person_id,
+                       Acknowledgement.announcement_id == Announcement.id)
+        if principal.person_id is not None else false()
+    )
+    return (
+        select(Announcement.id, Announcement.author_id, Announcement.publish_at,
+               Announcement.expires_at, acknowledged)
+        .where(audience.readable(principal, now))
+        .order_by(*BOARD_ORDER).limit(BOARD_LIMIT)
+    )
+
+
+async def board_rows(session: AsyncSession, principal: Principal, now: dt.datetime
+                     ) -> list[BoardRow]:
+    """What `principal` reads on the board at `now`, in its order: one statement."""
+    person_id = principal.person_id
+    return [
+        BoardRow(id=row[0], own=person_id is not None and row[1] == person_id,
+                 acknowledged=bool(row[4]), scheduled=row[2] > now,
+                 expired=row[3] is not None and row[3] <= now)
+        for row in await session.execute(_board_rows_statement(principal), {"now": now})
+    ]
+
+
+async def board_entries(session: AsyncSession, principal: Principal, ids: list[int],
+                        now: dt.datetime) -> list[BoardEntry]:
+    """The announcements `ids` (read by board_rows at `now`) with what the board shows of
+    them."""
+    found = {a.id: a for a in await session.scalars(
+        select(Announcement).where(Announcement.id.in_(ids))
+    )}
+    return await _entries(session, principal, [found[i] for i in ids if i in found], now)
 
 
 async def entry(session: AsyncSession, principal: Principal, announcement: Announcement

@@ -20,8 +20,11 @@ from forum.viewkit import (
     local_datetime,
     new_form_token,
 )
+from hub import clock
 from hub.auth.access import Action, can, require
 from hub.errors import Invalid, NotFound, UserError
+from hub.http import fragments
+from hub.http.fragments import FRAGMENTS, Fragment
 from hub.http.keys import DB, SETTINGS
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -47,28 +50,50 @@ def _common() -> dict[str, object]:
             "Status": Status}
 
 
+# What the board's rendered list is made from.
+BOARD_TABLES = ("announcements", "announcement_classes", "announcement_attachments",
+                "classes", "people")
+
+
+async def _board_list(request: web.Request) -> Fragment:
+    """The reader's board, rendered: one statement finds what they may read and their
+    marks on it; readers with the same rows and marks share the rendered list."""
+    principal, account = signed_in(request)
+    require(principal, Action.READ_BOARD)
+    stamp = fragments.stamp(request, BOARD_TABLES)
+    cache = request.app[FRAGMENTS]
+    async with request.app[DB].session() as session:
+        now = clock.now()
+        rows = await board.board_rows(session, principal, now)
+        key = ("board", principal.school_id, tuple(rows))
+        fragment = cache.get(key, stamp)
+        if fragment is None:
+            entries = await board.board_entries(session, principal, [row.id for row in rows],
+                                                now)
+            fragment = Fragment(fragments.render_fragment(
+                request, "forum/_board_list.html",
+                {**_common(), "entries": entries, "account": account},
+            ))
+            cache.put(key, stamp, fragment)
+    return fragment
+
+
 @routes.get("/board")
 async def board_page(request: web.Request) -> web.Response:
     principal, _ = signed_in(request)
-    require(principal, Action.READ_BOARD)
-    async with request.app[DB].session() as session:
-        entries = await board.list_board(session, principal)
-    return render(request, "forum/board.html", {
-        **_common(), "entries": entries,
+    board_list = await _board_list(request)
+    return fragments.render_with(request, "forum/board.html", {
         "may_post": audience.may_post_announcements(principal),
         "school_id": principal.school_id,
         "deleted": request.query.get("deleted") == "1",
-    })
+    }, "board_list", board_list)
 
 
 @routes.get("/board/fragment")
 async def board_fragment(request: web.Request) -> web.Response:
     """The board's list alone, for the live page."""
-    principal, _ = signed_in(request)
-    require(principal, Action.READ_BOARD)
-    async with request.app[DB].session() as session:
-        entries = await board.list_board(session, principal)
-    return render(request, "forum/_board_list.html", {**_common(), "entries": entries})
+    return web.Response(body=fragments.personal(request, await _board_list(request)),
+                        content_type="text/html", charset="utf-8")
 
 
 async def _form_context(request: web.Request, values: dict[str, object]) -> dict[str, object]:

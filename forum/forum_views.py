@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audience, search, topics
 from forum.board import author_names
 from forum.models import Status
 from forum.sanitize import quote
 from forum.viewkit import form_int, ident, new_form_token, query_int
-from hub.auth.access import Action, require
+from hub.auth.access import Action, Principal, require
 from hub.errors import NotFound, UserError
+from hub.http import fragments
+from hub.http.fragments import FRAGMENTS, Fragment
 from hub.http.keys import DB
 from hub.http.render import render
 from hub.http.session import signed_in
@@ -74,24 +79,70 @@ async def new_topic(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/forum/topics/{written.topic.id}")
 
 
+# What a topic page's posts are rendered from.
+TOPIC_TABLES = ("forum_topics", "forum_sections", "forum_posts", "people")
+
+
+@dataclass(frozen=True)
+class PostsFacts:
+    """What the topic page needs of its rendered posts besides the markup."""
+
+    page: int
+    pages: int
+    last_id: int  # the page's last post, 0 when there is none
+
+
 async def _topic_context(request: web.Request, topic_id: int, page: int | None) -> dict:
     principal, _ = signed_in(request)
     size = min(max(query_int(request, "size", topics.PAGE_SIZE) or topics.PAGE_SIZE, 10), 100)
+    stamp = fragments.stamp(request, TOPIC_TABLES)
+    cache = request.app[FRAGMENTS]
     async with request.app[DB].transaction() as session:
-        topic, section, listing, reader = await topics.topic_page(
-            session, principal, topic_id, page=page, page_size=size
-        )
-        # The opening post's author is usually on the page already.
-        author = next((e.author for e in listing.items if e.post.author_id == topic.author_id
-                       and topic.author_id is not None), None)
-        if author is None:
-            author = (await author_names(session, {topic.author_id})).get(topic.author_id)
+        view = await topics.reader_view(session, principal, topic_id)
+        may_post = audience.may_post_in_section(principal, view.section)
+        # Readers of one kind share the rendered posts; a reader whose own posts mark the
+        # topic (held, hidden, still editable) gets a page of their own.
+        key = ("topic", topic_id, page, size, audience.sees_held(principal), may_post,
+               principal.person_id if view.own_marks else None)
+        last_read = view.state.last_read
+        fragment = cache.get(key, stamp)
+        if fragment is None or 0 < last_read < fragment.facts.last_id:
+            fragment = await _render_posts(request, session, principal, view, page, size,
+                                           may_post)
+            if not 0 < last_read < fragment.facts.last_id:  # no "new" marks in it
+                cache.put(key, stamp, fragment)
+        facts: PostsFacts = fragment.facts
+        if principal.person_id is not None:
+            await topics.move_marker(session, principal.person_id, view.state, topic_id,
+                                     facts.last_id)
     return {
-        "topic": topic, "section": section, "listing": listing,
-        "last_read": reader.last_read, "subscribed": reader.subscribed, "topic_author": author,
-        "may_post": audience.may_post_in_section(principal, section),
-        "oversees": audience.oversees(principal, section), "Status": Status,
+        "topic": view.topic, "section": view.section, "listing": facts,
+        "posts": fragment, "last_read": last_read, "subscribed": view.state.subscribed,
+        "may_post": may_post, "Status": Status,
     }
+
+
+def _render_topic(request: web.Request, context: dict, *, status: int = 200) -> web.Response:
+    """topic.html with the posts' fragment (_topic_context's "posts") in it."""
+    return fragments.render_with(request, "forum/topic.html", context, "posts_html",
+                                 context["posts"], status=status)
+
+
+async def _render_posts(
+    request: web.Request, session: AsyncSession, principal: Principal,
+    view: topics.ReaderView, page: int | None, size: int, may_post: bool,
+) -> Fragment:
+    topic = view.topic
+    listing = await topics.posts_page(session, principal, topic, page=page, page_size=size)
+    html = fragments.render_fragment(request, "forum/_posts.html", {
+        "posts": listing.items, "topic": topic, "last_read": view.state.last_read,
+        "may_post": may_post, "Status": Status,
+    })
+    editable_until = [e.post.created_at + topics.EDIT_WINDOW for e in listing.items
+                      if e.editable]
+    last_id = listing.items[-1].post.id if listing.items else 0
+    return Fragment(html, PostsFacts(listing.page, listing.pages, last_id),
+                    until=min(editable_until, default=None))
 
 
 @routes.get("/forum/topics/{id}")
@@ -109,7 +160,7 @@ async def topic_page(request: web.Request) -> web.Response:
         if quoted.topic_id == topic_id:
             body = quote(quoted.body_source, names.get(quoted.author_id, ""))
     values = {"body": body, "quote_of": quote_id or "", "form_token": new_form_token()}
-    return render(request, "forum/topic.html", {**context, "values": values, "error": None})
+    return _render_topic(request, {**context, "values": values, "error": None})
 
 
 @routes.post("/forum/topics/{id}/reply")
@@ -137,8 +188,8 @@ async def post_reply(request: web.Request) -> web.Response:
         raise
     except UserError as exc:
         context = await _topic_context(request, topic_id, None)
-        return render(request, "forum/topic.html",
-                      {**context, "values": values, "error": exc.message}, status=exc.status)
+        return _render_topic(request, {**context, "values": values, "error": exc.message},
+                             status=exc.status)
     raise web.HTTPSeeOther(f"/forum/topics/{topic_id}?page=last#post-{written.post.id}")
 
 

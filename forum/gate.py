@@ -15,7 +15,7 @@ from forum import sanitize
 from forum.models import Status
 from hub.errors import Invalid
 from moderation import Verdict
-from moderation.screening import screen
+from moderation.screening import Facts, screen
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -49,12 +49,15 @@ def check_body(source: str) -> str:
 
 
 async def pass_gate(
-    session: AsyncSession, *, school_id: int, author_id: int, title: str, source: str
+    session: AsyncSession, *, school_id: int, author_id: int, title: str, source: str,
+    facts: Facts | None = None,
 ) -> Passed:
-    """Screen a checked title and body; raise Invalid, or say how to store them."""
+    """Screen a checked title and body; raise Invalid, or say how to store them. `facts`:
+    the screening's facts if the caller read them (moderation.screening.facts_columns)."""
     # The detector reads the author's words as typed; markup is part of what they wrote.
     screening = await screen(
-        session, school_id=school_id, author_id=author_id, title=title, text=source
+        session, school_id=school_id, author_id=author_id, title=title, text=source,
+        facts=facts,
     )
     if screening.action == "refuse":
         raise Invalid(screening.message)

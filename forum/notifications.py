@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import re
+from typing import cast
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, Table, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audience
@@ -151,6 +152,13 @@ async def on_reminder(session: AsyncSession, event: Event) -> None:
     ))
 
 
+_subscriptions = cast(Table, Subscription.__table__)
+# A plain column query, built once: a reply runs it each time, and it needs no ORM rows.
+_SUBSCRIBERS = select(_subscriptions.c.person_id).where(
+    _subscriptions.c.topic_id == bindparam("topic_id")
+)
+
+
 async def on_reply(session: AsyncSession, event: Event) -> None:
     assert isinstance(event, ReplyPosted)
     post = await session.get(Post, event.post_id)
@@ -159,13 +167,16 @@ async def on_reply(session: AsyncSession, event: Event) -> None:
         return
     section = await session.get_one(Section, topic.section_id)
     subscribers = [p for p in await session.scalars(
-        select(Subscription.person_id).where(Subscription.topic_id == topic.id)
+        _SUBSCRIBERS, {"topic_id": topic.id}
     ) if p != post.author_id]
     allowed = await consenting(session, subscribers, ConsentPurpose.NOTIFICATIONS)
     to: list[tuple[int, int | None]] = []
-    for person in await session.scalars(select(Person).where(Person.id.in_(sorted(allowed)))):
-        if audience.may_read_section(await load_principal(session, person), section):
-            to.append((person.id, None))
+    if allowed:
+        for person in await session.scalars(
+            select(Person).where(Person.id.in_(sorted(allowed)))
+        ):
+            if audience.may_read_section(await load_principal(session, person), section):
+                to.append((person.id, None))
     await enqueue(session, topic.school_id, to, Message(
         kind=NotificationKind.FORUM_REPLIES,
         title=f"Новый ответ в теме «{topic.title}»",

@@ -62,15 +62,18 @@ async def _ensure_table(session: AsyncSession) -> None:
     _ready.add(engine)
 
 
-async def index_post(session: AsyncSession, post: Post) -> None:
-    """Keep SQLite's FTS table in step with a post (PostgreSQL indexes by itself)."""
+async def index_post(session: AsyncSession, post: Post, *, new: bool = False) -> None:
+    """Keep SQLite's FTS table in step with a post (PostgreSQL indexes by itself); a `new`
+    post has nothing indexed to replace."""
     if session.get_bind().dialect.name != "sqlite":
         return
     await _ensure_table(session)
     title = ""
     if post.is_opening:
         title = await session.scalar(select(Topic.title).where(Topic.id == post.topic_id)) or ""
-    await session.execute(text("DELETE FROM forum_posts_fts WHERE rowid = :id"), {"id": post.id})
+    if not new:
+        await session.execute(text("DELETE FROM forum_posts_fts WHERE rowid = :id"),
+                              {"id": post.id})
     await session.execute(
         text("INSERT INTO forum_posts_fts (rowid, body) VALUES (:id, :body)"),
         {"id": post.id, "body": _indexed_text(post, title)},

@@ -9,14 +9,33 @@ know about the forum).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import BindParameter
 
 from forum import audience, gate, search
 from forum.board import ERASED_AUTHOR, author_names
@@ -27,6 +46,7 @@ from hub.auth.access import AccessDenied, Action, Principal
 from hub.errors import Conflict, Invalid, NotFound
 from hub.events import ReplyPosted, emit
 from hub.school import SchoolClass, class_sort_key
+from moderation.screening import Facts, facts_columns
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +143,16 @@ def _visible_posts(principal: Principal) -> ColumnElement[bool]:
 
 
 def _visible_topics(principal: Principal) -> ColumnElement[bool]:
-    if audience.sees_held(principal):
-        return or_(Topic.status != Status.REJECTED, Topic.author_id == principal.person_id)
+    return _topics_visible_to(audience.sees_held(principal), principal.person_id)
+
+
+def _topics_visible_to(sees_held: bool, person_id: Any) -> ColumnElement[bool]:
+    """Topics a reader sees: published and not hidden, their own; for moderators, held and
+    hidden ones too. `person_id` is a value or a bound parameter."""
+    if sees_held:
+        return or_(Topic.status != Status.REJECTED, Topic.author_id == person_id)
     shown = and_(Topic.status == Status.PUBLISHED, Topic.hidden == false())
-    return or_(shown, Topic.author_id == principal.person_id)
+    return or_(shown, Topic.author_id == person_id)
 
 
 @dataclass(frozen=True)
@@ -239,11 +265,7 @@ class ReaderState:
     subscribed: bool
 
 
-async def reader_state(session: AsyncSession, person_id: int | None, topic_id: int
-                       ) -> ReaderState:
-    """The reader's marker and subscription, in one statement."""
-    if person_id is None:
-        return ReaderState(0, False, False)
+def _reader_columns(person_id: Any, topic_id: Any) -> tuple[Any, Any]:
     marker = (
         select(TopicRead.last_post_id)
         .where(TopicRead.person_id == person_id, TopicRead.topic_id == topic_id)
@@ -251,17 +273,66 @@ async def reader_state(session: AsyncSession, person_id: int | None, topic_id: i
     )
     follows = exists().where(Subscription.person_id == person_id,
                              Subscription.topic_id == topic_id)
-    last_read, subscribed = (await session.execute(select(marker, follows))).one()
-    return ReaderState(last_read or 0, last_read is not None, bool(subscribed))
+    return marker, follows
 
 
-async def topic_page(
-    session: AsyncSession, principal: Principal, topic_id: int, *, page: int | None = None,
+@dataclass(frozen=True)
+class ReaderView:
+    """A topic as one reader opens it."""
+
+    topic: Topic
+    section: Section
+    state: ReaderState
+    # The reader has posts here that only they (and moderators) see, or may still edit:
+    # their page is not the one other readers of their kind get.
+    own_marks: bool
+
+
+@functools.cache
+def _reader_view_statement(sees_held: bool) -> Select[Any]:
+    """The statement of reader_view for a signed-in reader, built once: its parameters are
+    the topic, the school, the person and the start of the edit window."""
+    person: BindParameter[int] = bindparam("person_id")
+    marker, follows = _reader_columns(person, Topic.id)
+    own = exists().where(
+        Post.topic_id == Topic.id, Post.author_id == person,
+        or_(Post.status != Status.PUBLISHED, Post.hidden == true(),
+            Post.created_at >= bindparam("edit_since")),
+    )
+    return (
+        select(Topic, Section, marker, follows, own)
+        .join(Section, Section.id == Topic.section_id)
+        .where(Topic.id == bindparam("topic_id"), Topic.school_id == bindparam("school_id"),
+               _topics_visible_to(sees_held, person))
+    )
+
+
+async def reader_view(session: AsyncSession, principal: Principal, topic_id: int
+                      ) -> ReaderView:
+    """The topic if `principal` may see it, its section, where the reader stopped, whether
+    they follow it and whether their own posts mark it: one statement."""
+    if principal.person_id is None:
+        topic, section = await get_topic(session, principal, topic_id)
+        return ReaderView(topic, section, ReaderState(0, False, False), False)
+    found = (await session.execute(_reader_view_statement(audience.sees_held(principal)), {
+        "topic_id": topic_id, "school_id": principal.school_id,
+        "person_id": principal.person_id, "edit_since": clock.now() - EDIT_WINDOW,
+    })).first()
+    if found is None:
+        raise NotFound("Тема не найдена.")
+    topic, section, last_read, subscribed, own_marks = found
+    if not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
+    return ReaderView(topic, section,
+                      ReaderState(last_read or 0, last_read is not None, bool(subscribed)),
+                      bool(own_marks))
+
+
+async def posts_page(
+    session: AsyncSession, principal: Principal, topic: Topic, *, page: int | None = None,
     page_size: int = PAGE_SIZE,
-) -> tuple[Topic, Section, Page, ReaderState]:
-    """A page of a topic (the last one when `page` is None) and where the reader had
-    stopped before; the reader's marker moves to the end of this page."""
-    topic, section = await get_topic(session, principal, topic_id)
+) -> Page:
+    """A page of the topic's posts the reader may see (the last one when `page` is None)."""
     where = and_(Post.topic_id == topic.id, _visible_posts(principal))
     total = await session.scalar(select(func.count()).select_from(Post).where(where)) or 0
     pages = max(1, -(-total // page_size))
@@ -270,17 +341,15 @@ async def topic_page(
         select(*POST_COLUMNS).where(where).order_by(Post.id)
         .offset((page - 1) * page_size).limit(page_size)
     )).all()
-    state = await reader_state(session, principal.person_id, topic.id)
-    if principal.person_id is not None and posts and posts[-1].id > state.last_read:
-        await _move_marker(session, principal.person_id, topic.id, posts[-1].id,
-                           state.has_marker)
-    return topic, section, Page(await post_entries(session, principal, posts), page, pages), \
-        state
+    return Page(await post_entries(session, principal, posts), page, pages)
 
 
-async def _move_marker(session: AsyncSession, person_id: int, topic_id: int, post_id: int,
-                       exists_now: bool) -> None:
-    if exists_now:
+async def move_marker(session: AsyncSession, person_id: int, state: ReaderState,
+                      topic_id: int, post_id: int) -> None:
+    """The reader has seen the topic up to `post_id`."""
+    if post_id <= state.last_read:
+        return
+    if state.has_marker:
         await session.execute(
             update(TopicRead)
             .where(TopicRead.person_id == person_id, TopicRead.topic_id == topic_id,
@@ -404,7 +473,7 @@ async def create_topic(
     )
     session.add(post)
     await session.flush()
-    await search.index_post(session, post)
+    await search.index_post(session, post, new=True)
     await _subscribe(session, principal.person_id, topic.id)
     if passed.status is Status.HELD:
         await gate.send_to_queue(
@@ -416,17 +485,56 @@ async def create_topic(
     return Written(post, topic, False)
 
 
+@functools.cache
+def _topic_to_answer_statement(sees_held: bool) -> Select[*tuple[Any, ...]]:
+    """The statement of _topic_to_answer, built once; its parameters are the topic, the
+    school, the person, the form's token and the time (the author's mute)."""
+    person: BindParameter[int] = bindparam("person_id")
+    earlier = select(Post.id).where(
+        Post.author_id == person, Post.form_token == bindparam("form_token")
+    ).scalar_subquery()
+    muted_until, words = facts_columns(person, bindparam("now"), bindparam("school_id"))
+    return (
+        select(Topic, Section, earlier, muted_until, words)
+        .join(Section, Section.id == Topic.section_id)
+        .where(Topic.id == bindparam("topic_id"), Topic.school_id == bindparam("school_id"),
+               _topics_visible_to(sees_held, person))
+    )
+
+
+async def _topic_to_answer(
+    session: AsyncSession, principal: Principal, topic_id: int, form_token: str | None
+) -> tuple[Topic, Section, int | None, Facts | None]:
+    """get_topic, the post the reader's form `form_token` made before, if any, and the
+    facts the screening of the answer reads: one statement."""
+    if principal.person_id is None:
+        topic, section = await get_topic(session, principal, topic_id)
+        return topic, section, None, None
+    found = (await session.execute(
+        _topic_to_answer_statement(audience.sees_held(principal)),
+        {"topic_id": topic_id, "school_id": principal.school_id,
+         "person_id": principal.person_id, "form_token": form_token or None,
+         "now": clock.now()},
+    )).first()
+    if found is None:
+        raise NotFound("Тема не найдена.")
+    topic, section, earlier_id, muted_until, words = found
+    if not audience.may_read_section(principal, section):
+        raise NotFound("Раздел не найден.")
+    return topic, section, earlier_id, Facts(muted_until, words)
+
+
 async def reply(
     session: AsyncSession, principal: Principal, topic_id: int, *, body: str,
     quote_of_id: int | None = None, form_token: str | None = None,
 ) -> Written:
     """A reply (optionally quoting a post of the same topic): published or held."""
-    topic, section = await get_topic(session, principal, topic_id)
+    topic, section, earlier_id, facts = await _topic_to_answer(session, principal, topic_id,
+                                                               form_token)
     _require_post_in(principal, section)
     assert principal.person_id is not None
-    earlier = await _earlier(session, Post, principal.person_id, form_token)
-    if earlier is not None:
-        return Written(earlier, topic, True)
+    if earlier_id is not None:  # the same form again: the post it made
+        return Written(await session.get_one(Post, earlier_id), topic, True)
     if topic.status is not Status.PUBLISHED:
         raise Conflict("Тема ещё не опубликована: ответить можно после проверки модератором.")
     if quote_of_id is not None:
@@ -440,16 +548,16 @@ async def reply(
     body = gate.check_body(body)
     passed = await gate.pass_gate(
         session, school_id=principal.school_id, author_id=principal.person_id,
-        title="", source=body,
+        title="", source=body, facts=facts,
     )
-    post = Post(
+    post = await _insert_post(session, Post(
         school_id=principal.school_id, topic_id=topic.id, author_id=principal.person_id,
         quote_of_id=quote_of_id, body_source=passed.source, body_html=passed.html,
-        status=passed.status, was_held=passed.status is Status.HELD, form_token=form_token,
-    )
-    session.add(post)
-    await session.flush()
-    await search.index_post(session, post)
+        is_opening=False, status=passed.status, hidden=False,
+        was_held=passed.status is Status.HELD, reject_reason=None, created_at=clock.now(),
+        edited_at=None, form_token=form_token,
+    ))
+    await search.index_post(session, post, new=True)
     if passed.status is Status.HELD:
         await gate.send_to_queue(
             session, school_id=principal.school_id, kind="post", target_id=post.id,
@@ -462,9 +570,35 @@ async def reply(
     return Written(post, topic, False)
 
 
+_POSTS = cast(Table, Post.__table__)
+_POST_COLUMNS = tuple(column.key for column in _POSTS.columns if column.key != "id")
+_INSERT_POST = insert(_POSTS).returning(_POSTS.c.id)
+
+
+async def _insert_post(session: AsyncSession, post: Post) -> Post:
+    """Store a new post whose every column but the id is set: one INSERT … RETURNING, not
+    the unit of work's flush (a reply's largest share of CPU); the post joins the session as
+    a loaded, clean row, so the event handlers that read it by id find it there."""
+    values = {key: getattr(post, key) for key in _POST_COLUMNS}
+    post.id = (await session.execute(_INSERT_POST, values)).scalar_one()
+    make_transient_to_detached(post)
+    session.add(post)
+    return post
+
+
+_TOPICS = cast(Table, Topic.__table__)
+_MOVE_TOPIC_UP = (
+    update(_TOPICS).where(_TOPICS.c.id == bindparam("topic_id"))
+    .values(last_post_at=bindparam("last_post_at"))
+)
+
+
 async def announce_post(session: AsyncSession, topic: Topic, post: Post) -> None:
     """A post became visible: the topic moves up, subscribers hear, open pages update."""
-    topic.last_post_at = max(topic.last_post_at, post.created_at)
+    # One UPDATE of the one column, not a flush of the topic.
+    last_post_at = max(topic.last_post_at, post.created_at)
+    await session.execute(_MOVE_TOPIC_UP, {"topic_id": topic.id, "last_post_at": last_post_at})
+    set_committed_value(topic, "last_post_at", last_post_at)
     if not post.is_opening:
         await emit(session, ReplyPosted(
             school_id=post.school_id, post_id=post.id, topic_id=topic.id,

@@ -32,6 +32,7 @@ class TableStamps:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
         self._local: dict[str, int] = {}
+        self._paths: dict[str, str] = {}  # table -> its file, made once: read on every request
         if folder is not None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -52,7 +53,14 @@ class TableStamps:
         """The tables' versions now; read it *before* reading the data it guards."""
         if self.folder is None:
             return tuple(self._local.get(table, 0) for table in tables)
-        return tuple(self._file_stamp(self.folder / table) for table in tables)
+        paths = self._paths
+        stamps = []
+        for table in tables:
+            path = paths.get(table)
+            if path is None:
+                path = paths[table] = os.fspath(self.folder / table)
+            stamps.append(self._file_stamp(path))
+        return tuple(stamps)
 
     @staticmethod
     def _touch(path: Path) -> None:
@@ -67,7 +75,7 @@ class TableStamps:
         os.utime(path, ns=(stamp, stamp))
 
     @staticmethod
-    def _file_stamp(path: Path) -> int:
+    def _file_stamp(path: str) -> int:
         try:
             return os.stat(path).st_mtime_ns
         except FileNotFoundError:

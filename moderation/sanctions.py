@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
@@ -25,13 +26,17 @@ class SanctionError(Invalid):
 
 async def active_mute(session: AsyncSession, person_id: int) -> dt.datetime | None:
     """When the person's longest running mute ends, or None."""
-    return await session.scalar(
-        select(func.max(Sanction.until)).where(
-            Sanction.person_id == person_id,
-            Sanction.kind == SanctionKind.MUTE,
-            Sanction.until > clock.now(),
-        )
-    )
+    return await session.scalar(select(mute_until(person_id, clock.now())))
+
+
+def mute_until(person_id: Any, now: Any) -> ScalarSelect[dt.datetime | None]:
+    """active_mute as a column, to be read with other things in one statement (values or
+    bound parameters)."""
+    return select(func.max(Sanction.until)).where(
+        Sanction.person_id == person_id,
+        Sanction.kind == SanctionKind.MUTE,
+        Sanction.until > now,
+    ).scalar_subquery()
 
 
 async def _author(session: AsyncSession, school_id: int, person_id: int) -> Person:

@@ -11,8 +11,9 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ScalarSelect, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,11 +138,19 @@ def configure(*, refuse_obscene: bool) -> None:
     _options.refuse_obscene = refuse_obscene
 
 
-async def detector_for(session: AsyncSession, school_id: int) -> Detector:
-    """The default detector plus the school's watched words, rebuilt when they change."""
-    stamp = await session.scalar(
-        select(WatchedWordsVersion.stamp).where(WatchedWordsVersion.school_id == school_id)
-    ) or ""
+def words_stamp(school_id: Any) -> ScalarSelect[str | None]:
+    """The version of the school's watched words, as a column (None: never changed)."""
+    return select(WatchedWordsVersion.stamp).where(
+        WatchedWordsVersion.school_id == school_id
+    ).scalar_subquery()
+
+
+async def detector_for(session: AsyncSession, school_id: int, *,
+                       stamp: str | None = None) -> Detector:
+    """The default detector plus the school's watched words, rebuilt when they change.
+    `stamp`: the words' version (words_stamp, "" when never changed) if already read."""
+    if stamp is None:
+        stamp = await session.scalar(select(words_stamp(school_id))) or ""
     cached = _cache.get(school_id)
     if cached is not None and cached[0] == stamp and cached[1] == _options.refuse_obscene:
         return cached[2]

@@ -75,7 +75,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if index == 0:
             app.on_startup.append(announce)
         web.run_app(app, host=host, port=port, print=None, access_log=None,
-                    reuse_port=workers > 1 or None)
+                    reuse_port=workers > 1 or None, loop=_event_loop())
 
     if workers == 1:
         serve(0)
@@ -84,6 +84,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print("hub: without HUB_REDIS_URL each process has its own live events and rate "
               "limits", file=sys.stderr)
     return run_processes(workers, serve)
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (every request spends less in the loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:

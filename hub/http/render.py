@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 
 from hub.http.badges import badge_value, setup_badges
+from hub.http.fragments import setup_fragments
 from hub.http.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
 from hub.school import ROLE_TITLES, Role
 
@@ -27,6 +28,7 @@ def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
             if folder.is_dir():
                 loaders.append(jinja2.FileSystemLoader(folder))
     setup_badges(app)
+    setup_fragments(app)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.ChoiceLoader(loaders),
@@ -35,6 +37,9 @@ def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change with a release, not under a running server: no stat of each
+        # template file on every render.
+        auto_reload=False,
     )
     env.filters["local"] = lambda value, fmt="%d.%m.%Y %H:%M": _local(app, value, fmt)
     env.globals["role_title"] = lambda role: ROLE_TITLES[Role(role)]

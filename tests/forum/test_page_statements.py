@@ -23,11 +23,11 @@ from tests.support.web import sign_in
 # page -> the statements it may run (a warm request: identity and badges remembered)
 BUDGET = {
     "/profile": 3,  # a parent: the children and their classes
-    "/board": 5,
+    "/board": 1,  # the rows and marks; the list itself is remembered (hub.http.fragments)
     "/forum": 12,
     "section": 7,
-    "topic": 6,
-    "reply": 23,  # the post, its screening, search index, notifications and deliveries
+    "topic": 1,  # the topic, marker, subscription and own marks; the posts are remembered
+    "reply": 19,  # the topic, the post and its index, a subscriber notified (outbox, deliveries)
     "/notifications": 2,
 }
 

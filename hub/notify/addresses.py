@@ -93,3 +93,19 @@ async def addresses_of(
         else:
             result[row.person_id].pop(row.channel, None)
     return result
+
+
+async def disabled_channels(
+    session: AsyncSession, person_ids: list[int]
+) -> dict[int, set[ChannelName]]:
+    """The channels on which each person's address failed for good and was not set anew
+    (a chat that blocked the bot)."""
+    result: dict[int, set[ChannelName]] = {pid: set() for pid in person_ids}
+    if person_ids:
+        for pid, channel in await session.execute(
+            select(ContactAddress.person_id, ContactAddress.channel).where(
+                ContactAddress.person_id.in_(sorted(set(person_ids))),
+                ContactAddress.disabled_at.is_not(None))
+        ):
+            result[pid].add(channel)
+    return result

@@ -40,7 +40,7 @@ from hub import clock
 from hub.broker import get_broker
 from hub.events import after_commit
 from hub.notify import schedule
-from hub.notify.addresses import ContactAddress, addresses_of, disabled_channels
+from hub.notify.addresses import ContactAddress, reach_of
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
 from hub.notify.preferences import (
@@ -104,7 +104,8 @@ async def enqueue_many(
     now = now or clock.now()
     person_ids = sorted({person for recipients, _ in batch for person, _ in recipients})
     prefs = await preferences_of(session, person_ids)
-    addresses = await addresses_of(session, person_ids)
+    reach = await reach_of(session, person_ids)
+    addresses, disabled = reach.live, reach.disabled
     own = sorted({p for recipients, _ in batch for p, child in recipients if p == child})
     explicit = await explicit_modes(session, own) if own else {}
 
@@ -120,7 +121,6 @@ async def enqueue_many(
     session.add_all([n for n, _ in notifications])
     await session.flush()
 
-    disabled = await disabled_channels(session, person_ids)
     digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
     for notification, message in notifications:
         person = notification.person_id
@@ -205,10 +205,10 @@ async def enqueue_audience(
     special |= {person for _, person, child in told if person == child}
     chosen = sorted(special)
     prefs = await preferences_of(session, chosen)
-    addresses = await addresses_of(session, chosen)
+    reach = await reach_of(session, chosen)
+    addresses, disabled = reach.live, reach.disabled
     own = sorted({person for _, person, child in told if person == child})
     explicit = await explicit_modes(session, own) if own else {}
-    disabled = await disabled_channels(session, chosen)
     instant: list[Delivery] = []
     digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
     for notification_id, person, child in told:

@@ -548,6 +548,23 @@ async def test_sends_finishing_together_record_their_outcomes_in_one_write(
                for d in await deliveries(db))
 
 
+async def test_a_recorded_outcome_moves_the_deliveries_write_stamp(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    # The outcome commits on its own, outside a session: caches of delivery state (the
+    # pages that show it) must still see it change.
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel})
+    [claimed] = await worker.claim()
+    assert await worker.claims.start(claimed.delivery_id)
+    before = db.stamps.current(("deliveries",))
+    await worker.outcomes.sent(claimed, "accepted-1")
+    assert db.stamps.current(("deliveries",)) != before
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT and delivery.provider_id == "accepted-1"
+
+
 async def test_a_cancelled_delivery_is_not_counted_as_failed(
     db: Database, settings: Settings, school: SchoolBuilder, family: Family,
 ) -> None:

@@ -3,11 +3,12 @@ server's retry_after, else an exponential backoff with jitter); failed for good;
 too many tries; a channel that failed for good may ask for e-mail instead.
 
 An outcome is written only while the claim is still this worker's (claims.held_by). The
-outcomes of sends that finish together are written together (one transaction, one
-UPDATE per batch, through a GroupWriter), and the write is retried for as long as the
-claim's lease runs: the only window for a duplicate message is between the provider
-accepting it and the "sent" row being committed, so a database outage is waited out rather
-than losing the record. An outcome whose fate is unknown (a dropped DATA, a timeout) keeps
+only window for a duplicate message is between the provider accepting it and the "sent"
+row being committed, so that write is kept short: the outcomes of sends that finish
+together go out as one compare-and-set UPDATE that commits on its own (one round trip),
+through a GroupWriter that starts a second write at once on PostgreSQL rather than queue
+behind a running one (SQLite has one writer). The write is retried for as long as the
+claim's lease runs, so a database outage is waited out rather than losing the record. An outcome whose fate is unknown (a dropped DATA, a timeout) keeps
 the row's `attempt_started_at`, so the next attempt is counted as a possible duplicate.
 """
 

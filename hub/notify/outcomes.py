@@ -8,8 +8,9 @@ row being committed, so that write is kept short: the outcomes of sends that fin
 together go out as one compare-and-set UPDATE that commits on its own (one round trip),
 through a GroupWriter that starts a second write at once on PostgreSQL rather than queue
 behind a running one (SQLite has one writer). The write is retried for as long as the
-claim's lease runs, so a database outage is waited out rather than losing the record. An outcome whose fate is unknown (a dropped DATA, a timeout) keeps
-the row's `attempt_started_at`, so the next attempt is counted as a possible duplicate.
+claim's lease runs, so a database outage is waited out rather than losing the record.
+An outcome whose fate is unknown (a dropped DATA, a timeout) keeps the row's
+`attempt_started_at`, so the next attempt is counted as a possible duplicate.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ wake-up delays a delivery by at most the poll interval. Sends of a batch run a f
 time. Leases are short, and a heartbeat renews the batch's claims while the worker works on
 it, so a killed worker's deliveries are taken over within one lease. Each send goes on the
 wire only after its "sending" mark is committed (claims.start): exactly one attempt per
-claim, counted only then. A round that stops (a stop request, the database away) hands back
+claim, counted only then. Sends share one acceptance window (hub.notify.acceptance): a
+message's DATA ends only once the previous one accepted has its outcome committed, so a
+worker killed after a 250 leaves at most that one message unrecorded. A round that stops (a stop request, the database away) hands back
 the claims it did not attempt.
 """
 
@@ -31,6 +33,7 @@ from dataclasses import dataclass, replace
 from hub.broker import Broker, get_broker
 from hub.config import Settings
 from hub.db import Database
+from hub.notify.acceptance import AcceptanceWindow
 from hub.notify.channel import Channel, ChannelName, PermanentFailure, TemporaryFailure
 from hub.notify.claims import Claimed, Claims
 from hub.notify.outbox import WAKE_CHANNEL
@@ -48,6 +51,9 @@ class WorkerConfig:
     # Writes of "sending" marks and outcomes that may run at once on PostgreSQL (SQLite has
     # one writer): one started while another commits keeps the 250-to-"sent" window short.
     parallel_writes: int = 2
+    # How long a send waits for its turn to end DATA while another message of this worker
+    # is accepted but not yet recorded (longer only when that one is stalled).
+    acceptance_wait: float = 2.0
     max_attempts: int = 8  # then the delivery is dead
     poll_interval: float = 3.0  # a lost wake-up delays by at most this much
     backoff_base: float = 30.0
@@ -80,6 +86,7 @@ class Worker:
                              batch_size=self.config.batch_size, public_url=settings.public_url,
                              parallel=1 if db.is_sqlite else self.config.parallel_writes)
         self.outcomes = Outcomes(db, self.id, self.config)
+        self.window = AcceptanceWindow(self.config.acceptance_wait)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set: finish the sends in flight, release the rest."""
@@ -218,24 +225,26 @@ class Worker:
                         "with the same id", claimed.delivery_id)
         channel = self.channels[claimed.channel]
         assert claimed.envelope is not None
-        try:
-            provider_id = await asyncio.wait_for(
-                channel.send(claimed.envelope), timeout=self.config.send_timeout
-            )
-        except PermanentFailure as exc:
-            await self.outcomes.failed(claimed, exc.reason, permanent=True,
-                                       fallback=exc.fallback_to_email)
-        except TemporaryFailure as exc:
-            await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after,
-                                       uncertain=exc.uncertain)
-        except TimeoutError:
-            await self.outcomes.failed(claimed, "канал не ответил вовремя", uncertain=True)
-        except Exception as exc:  # a channel's bug must not stop the queue
-            log.exception("delivery %s: channel %s raised", claimed.delivery_id, claimed.channel)
-            await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}",
-                                       uncertain=True)
-        else:
-            await self.outcomes.sent(claimed, str(provider_id))
+        async with self.window.turn() as turn:  # ends once the outcome is on record
+            try:
+                provider_id = await asyncio.wait_for(
+                    channel.send(claimed.envelope, turn), timeout=self.config.send_timeout
+                )
+            except PermanentFailure as exc:
+                await self.outcomes.failed(claimed, exc.reason, permanent=True,
+                                           fallback=exc.fallback_to_email)
+            except TemporaryFailure as exc:
+                await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after,
+                                           uncertain=exc.uncertain)
+            except TimeoutError:
+                await self.outcomes.failed(claimed, "канал не ответил вовремя", uncertain=True)
+            except Exception as exc:  # a channel's bug must not stop the queue
+                log.exception("delivery %s: channel %s raised", claimed.delivery_id,
+                              claimed.channel)
+                await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}",
+                                           uncertain=True)
+            else:
+                await self.outcomes.sent(claimed, str(provider_id))
 
     async def aclose(self) -> None:
         for channel in self.channels.values():

@@ -227,7 +227,7 @@ async def test_a_possible_duplicate_goes_alone_and_is_recorded_before_anything_e
             self.in_flight = 0
             self.seen: list[tuple[int, int, DeliveryStatus]] = []
 
-        async def send(self, envelope):  # type: ignore[no-untyped-def]
+        async def send(self, envelope, turn=None):  # type: ignore[no-untyped-def]
             self.in_flight += 1
             async with db.session() as session:
                 status = (await session.get_one(Delivery, unknown)).status

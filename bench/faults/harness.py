@@ -195,8 +195,9 @@ async def email_scenario(
         if faults and "kill_pct" in faults:
             stats: dict[str, Any] = await smtp.command(cmd="stats")
             kills = stats["kills"]
-            blamed = blame(stats["copies"], kills)
-            result.note = (f"{result.note}; {len(kills)} kills after 250; copies repeated: "
+            blamed, per_kill = blame(stats["copies"], kills)
+            result.note = (f"{result.note}; {len(kills)} kills after 250, at most {per_kill} "
+                           "repeated copies per kill; copies repeated: "
                            + ", ".join(f"{n} {why}" for why, n in blamed.items())).strip("; ")
         return result
     finally:

@@ -71,29 +71,32 @@ async def count_email(result: Result, url: str, accepted: list[str]) -> Result:
     return result
 
 
-def blame(copies: list[list[Any]], kills: list[dict[str, Any]]) -> Counter[str]:
+def blame(copies: list[list[Any]], kills: list[dict[str, Any]]) -> tuple[Counter[str], int]:
     """Why each copy that was followed by another was repeated: it was the message whose
     250 triggered the kill; its 250 went out before the kill (the 250-to-commit window);
     the server took it after its worker had died (the 250 never reached the hub); or no
-    kill explains it."""
+    kill explains it. And the most repeated copies blamed on any one kill."""
     by_id: dict[str, list[tuple[float, int]]] = {}
     for message_id, at, port in copies:
         by_id.setdefault(message_id, []).append((at, port))
     reasons: Counter[str] = Counter()
+    per_kill: Counter[int] = Counter()
     for seen in by_id.values():
         for at, port in sorted(seen)[:-1]:
-            near = [k for k in kills if port in k["ports"]]
+            near = [i for i, k in enumerate(kills) if port in k["ports"]]
             if not near:
                 reasons["unexplained"] += 1
                 continue
-            kill = min(near, key=lambda k: abs(k["at"] - at))
+            index = min(near, key=lambda i: abs(kills[i]["at"] - at))
+            kill = kills[index]
+            per_kill[index] += 1
             if at >= kill["at"]:
                 reasons["taken after the worker died"] += 1
             elif port == kill["trigger"]:
                 reasons["triggered the kill"] += 1
             else:
                 reasons["250 sent before the kill"] += 1
-    return reasons
+    return reasons, max(per_kill.values(), default=0)
 
 
 def print_table(results: list[Result]) -> None:

@@ -41,10 +41,6 @@ class AcceptanceWindow:
         finally:
             turn.end()
 
-    @property
-    def busy(self) -> bool:
-        return self._lock.locked()
-
 
 class Turn:
     """A send's place in its worker's acceptance window."""

@@ -14,8 +14,8 @@ it, so a killed worker's deliveries are taken over within one lease. Each send g
 wire only after its "sending" mark is committed (claims.start): exactly one attempt per
 claim, counted only then. Sends share one acceptance window (hub.notify.acceptance): a
 message's DATA ends only once the previous one accepted has its outcome committed, so a
-worker killed after a 250 leaves at most that one message unrecorded. A round that stops (a stop request, the database away) hands back
-the claims it did not attempt.
+worker killed after a 250 leaves at most that one message unrecorded. A round that stops
+(a stop request, the database away) hands back the claims it did not attempt.
 """
 
 from __future__ import annotations

@@ -208,17 +208,33 @@ async def run_workers(url: str, redis_url: str | None, sink: Sink, count: int, w
         )
         for n in range(workers)
     ]
+    cpu_from, sent_from = None, 0
     try:
-        while await sent(db) < count:
+        while (done := await sent(db)) < count:
             if any(p.returncode is not None for p in processes):
                 raise SystemExit("a worker exited")
+            if cpu_from is None and done:  # started: their imports are behind them
+                cpu_from, sent_from = cpu_seconds(processes), done
             await asyncio.sleep(0.25)
+        cpu_to = cpu_seconds(processes)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:
             await process.wait()
-    return await sink.stats()
+    stats = await sink.stats()
+    if cpu_from is not None and count > sent_from:
+        stats["cpu_ms"] = (cpu_to - cpu_from) * 1000 / (count - sent_from)
+    return stats
+
+
+def cpu_seconds(processes: list[asyncio.subprocess.Process]) -> float:
+    """The CPU time (user + system) the processes have used so far (Linux /proc)."""
+    ticks = 0
+    for process in processes:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def ceiling(settings: Settings, db: Database, sink: Sink) -> tuple[int, float]:
@@ -234,12 +250,16 @@ async def ceiling(settings: Settings, db: Database, sink: Sink) -> tuple[int, fl
     sender = sender_address(settings)
     smtp = SMTP(hostname="127.0.0.1", port=sink.port, start_tls=False)
     await smtp.connect()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for recipient, data in messages:
         await smtp.sendmail(sender, [recipient], data)
     elapsed = time.perf_counter() - started
+    ceiling_cpu_ms[0] = (time.process_time() - cpu) * 1000 / max(1, len(messages))
     await smtp.quit()
     return len(messages), elapsed
+
+
+ceiling_cpu_ms = [0.0]  # the ceiling's CPU per message, in this process
 
 
 async def main() -> None:
@@ -281,13 +301,15 @@ async def main() -> None:
         span = stats["last"] - stats["first"]
         worker_rate = (stats["count"] - 1) / span if span > 0 else 0.0
         print(f"workers:  {int(stats['count'])} messages at the sink in {span:.2f} s = "
-              f"{worker_rate:,.0f} /s (duplicates: {int(stats['duplicates'])})")
+              f"{worker_rate:,.0f} /s (duplicates: {int(stats['duplicates'])}); "
+              f"worker CPU {stats.get('cpu_ms', 0):.2f} ms per message")
 
         total, elapsed = await ceiling(settings, db, sink)
         after = await sink.stats()
         ceiling_rate = total / elapsed
         print(f"ceiling:  {int(after['count'])} pre-rendered messages over one connection in "
-              f"{elapsed:.2f} s = {ceiling_rate:,.0f} /s")
+              f"{elapsed:.2f} s = {ceiling_rate:,.0f} /s; CPU {ceiling_cpu_ms[0]:.2f} ms "
+              "per message")
         print(f"ratio workers / ceiling: {worker_rate / ceiling_rate:.2f}")
     finally:
         await sink.stop()

@@ -33,6 +33,7 @@ from bots.limits import BOT_RATE, CHAT_RATE, chat_key, limiter_for
 from bots.splitting import split_html
 from hub.config import Settings
 from hub.db import Database
+from hub.notify.acceptance import Turn
 from hub.notify.addresses import ContactAddress, disable_address
 from hub.notify.channel import (
     KIND_TITLES,
@@ -110,7 +111,7 @@ class TelegramChannel:
         return cls(make_bot(settings), db, limiter_for(settings),
                    owns_limiter=settings.redis_url is not None)
 
-    async def send(self, envelope: Envelope) -> str:
+    async def send(self, envelope: Envelope, turn: Turn | None = None) -> str:
         try:
             chat_id = int(envelope.address)
         except ValueError:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum import board, sanitize, search, topics
+from forum import board, notifications, sanitize, search, topics
 from forum.live import note_after_commit
 from forum.models import Announcement, AnnouncementClass, Post, Section, Status, Topic
 from hub.school import SchoolClass
@@ -98,6 +98,17 @@ class AnnouncementTarget(_Target):
         await session.flush()
         await board.announce_if_due(session, a)
         self._note(session, [a])
+
+    async def reject(self, session: AsyncSession, target_id: int, reason: str) -> None:
+        """Taken down: its notices that have not gone out are withdrawn, as on deletion."""
+        await super().reject(session, target_id, reason)
+        await notifications.announcement_withdrawn(session, target_id)
+
+    async def hide(self, session: AsyncSession, target_id: int) -> None:
+        """Hidden until a moderator decides: its notices that have not gone out are
+        withdrawn, as on deletion."""
+        await super().hide(session, target_id)
+        await notifications.announcement_withdrawn(session, target_id)
 
     async def _rows(self, session: AsyncSession, target_id: int) -> Sequence[Item]:
         return [await session.get_one(Announcement, target_id)]

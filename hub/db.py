@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -196,6 +197,16 @@ class Database:
         there."""
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+
+    @asynccontextmanager
+    async def autocommit(self, *written: str) -> AsyncIterator[AsyncConnection]:
+        """A connection whose every statement commits on its own: a write that is one
+        compare-and-set statement takes one round trip instead of BEGIN, the statement
+        and COMMIT. `written` names the tables its statements change (for the stamps)."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if written:
+            self.stamps.bump(written)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -16,7 +16,9 @@ counts its next attempt (with the same Message-ID, mail.render) as a possible du
 
 Each transaction has its own time limit (`smtp_timeout`), and a worker holds as many
 connections as it has sends in flight (`pool_size`): a stalled DATA is cut by its own limit
-and holds up only its own connection.
+and holds up only its own connection. MAIL and RCPT run side by side on the pool; DATA
+waits for the send's turn (hub.notify.acceptance), so that at most one message of a worker
+is accepted and not yet recorded.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from aiosmtplib import (
 )
 
 from hub.config import Settings
+from hub.notify.acceptance import Turn
 from hub.notify.channel import ChannelName, Envelope, PermanentFailure, TemporaryFailure
 from mail.render import render_message, sender_address, wire_bytes
 
@@ -90,16 +93,17 @@ class SmtpChannel:
             self._idle.put_nowait(None)  # a slot; connected on first use
         self._all: set[_Connection] = set()
 
-    async def send(self, envelope: Envelope) -> str:
+    async def send(self, envelope: Envelope, turn: Turn | None = None) -> str:
         message = render_message(envelope, self.settings)
         try:
-            return await self.send_message(message)
+            return await self.send_message(message, turn)
         except (TemporaryFailure, PermanentFailure) as exc:
             log.info("delivery %s: e-mail not sent: %s", envelope.delivery_id, exc)
             raise
 
-    async def send_message(self, message: EmailMessage) -> str:
-        """Send a rendered message to its To: address; the Message-ID when accepted."""
+    async def send_message(self, message: EmailMessage, turn: Turn | None = None) -> str:
+        """Send a rendered message to its To: address; the Message-ID when accepted. With a
+        `turn`, DATA waits for it after RCPT (hub.notify.acceptance)."""
         recipient = message["To"].addresses[0].addr_spec
         data = wire_bytes(message)
         slot = await self._idle.get()
@@ -108,7 +112,7 @@ class SmtpChannel:
                 slot = await self._ready(slot)
                 try:
                     async with asyncio.timeout(self.transaction_timeout):
-                        await self._transaction(slot.smtp, recipient, data)
+                        await self._transaction(slot.smtp, recipient, data, turn)
                 except TimeoutError:
                     self._discard(slot)
                     slot = None
@@ -170,7 +174,8 @@ class SmtpChannel:
         connection.smtp.close()
         self._all.discard(connection)
 
-    async def _transaction(self, smtp: SMTP, recipient: str, data: bytes) -> None:
+    async def _transaction(self, smtp: SMTP, recipient: str, data: bytes,
+                           turn: Turn | None) -> None:
         try:
             await smtp.mail(self.sender)
         except SMTPServerDisconnected:
@@ -195,6 +200,8 @@ class SmtpChannel:
         except (SMTPException, OSError) as exc:
             smtp.close()
             raise TemporaryFailure(f"SMTP error: {type(exc).__name__}") from None
+        if turn is not None:
+            await turn.begin()
         try:
             await smtp.data(data)
         except SMTPResponseException as exc:

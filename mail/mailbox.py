@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hub import clock
 from hub.config import Settings
 from hub.db import Base, Database
+from hub.notify.acceptance import Turn
 from hub.notify.channel import ChannelName, Envelope
 from hub.school import Person
 from mail.render import bodies_of, render_message
@@ -109,7 +110,7 @@ class MailboxChannel:
         self.settings = settings
         self.db = db
 
-    async def send(self, envelope: Envelope) -> str:
+    async def send(self, envelope: Envelope, turn: Turn | None = None) -> str:
         message = render_message(envelope, self.settings)
         text, html = bodies_of(message)
         message_id = str(message["Message-ID"])

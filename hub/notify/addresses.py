@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, Select, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,8 +71,23 @@ async def addresses_of(
     """Live addresses per person. E-mail comes from the person's record unless an e-mail
     address here overrides or disables it. `person_ids` may be a SELECT of the ids (a
     whole audience): then anyone without an address reads as none."""
+    return (await reach_of(session, person_ids)).live
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where people are reached (`live`), and the channels on which their address failed
+    for good and was not set anew (`disabled`: a chat that blocked the bot)."""
+
+    live: dict[int, dict[ChannelName, str]]
+    disabled: dict[int, set[ChannelName]]
+
+
+async def reach_of(session: AsyncSession, person_ids: list[int] | Select[int]) -> Reach:
+    """`addresses_of`, with the disabled channels read by the same queries."""
     ids: list[int] | Select[int]
     result: dict[int, dict[ChannelName, str]]
+    disabled: dict[int, set[ChannelName]] = defaultdict(set)
     if isinstance(person_ids, Select):
         ids = person_ids
         result = defaultdict(dict)
@@ -79,7 +95,7 @@ async def addresses_of(
         ids = sorted(set(person_ids))
         result = {pid: {} for pid in ids}
         if not ids:
-            return result
+            return Reach(result, disabled)
     for pid, email in await session.execute(
         select(Person.id, Person.email).where(Person.id.in_(ids), Person.email.is_not(None))
     ):
@@ -92,4 +108,5 @@ async def addresses_of(
             result[row.person_id][row.channel] = row.address
         else:
             result[row.person_id].pop(row.channel, None)
-    return result
+            disabled[row.person_id].add(row.channel)
+    return Reach(result, disabled)

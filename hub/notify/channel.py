@@ -5,6 +5,10 @@ A channel renders the items for its medium (e-mail templates, Telegram HTML), se
 answers with the provider's message id, or raises TemporaryFailure (try again later) or
 PermanentFailure (never again at this address). Item texts are as people wrote them:
 escaping is the channel's job.
+
+A channel that can tell when the provider may start keeping the message (SMTP: the end of
+DATA) calls `turn.begin()` just before it, so that one worker has one message at a time
+between acceptance and record (hub.notify.acceptance); the others may ignore the turn.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from typing import Protocol
+
+from hub.notify.acceptance import Turn
 
 
 class NotificationKind(enum.StrEnum):
@@ -88,7 +94,7 @@ class PermanentFailure(Exception):
 class Channel(Protocol):
     name: ChannelName
 
-    async def send(self, envelope: Envelope) -> str:
+    async def send(self, envelope: Envelope, turn: Turn | None = None) -> str:
         """Send; return the provider's message id."""
         ...
 

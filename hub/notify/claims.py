@@ -57,13 +57,14 @@ class Claims:
     """One worker's claims: taking a batch, renewing the lease, handing back the unsent."""
 
     def __init__(self, db: Database, worker_id: str, *, lease: float, batch_size: int,
-                 public_url: str) -> None:
+                 public_url: str, parallel: int = 1) -> None:
         self.db = db
         self.worker_id = worker_id
         self.lease = dt.timedelta(seconds=lease)
         self.batch_size = batch_size
         self.public_url = public_url  # for the envelopes' links
-        self._starts: GroupWriter[int, bool] = GroupWriter(self._start_batch)
+        self._starts: GroupWriter[int, bool] = GroupWriter(self._start_batch,
+                                                           parallel=parallel)
 
     async def claim(
         self, channels: Iterable[ChannelName], now: dt.datetime | None = None
@@ -122,8 +123,8 @@ class Claims:
         from here, and a mark left over from an attempt whose outcome is unknown counts a
         possible duplicate. The ids still ours (a withdrawn or lost claim is not sent)."""
         now = clock.now()
-        async with self.db.transaction() as session:
-            return set(await session.scalars(
+        async with self.db.autocommit(Delivery.__tablename__) as conn:  # one statement
+            return set(await conn.scalars(
                 update(Delivery)
                 .where(held_by(self.worker_id, delivery_ids))
                 .values(
@@ -133,7 +134,6 @@ class Claims:
                     attempt_started_at=now,
                 )
                 .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
             ))
 
     async def renew(self, delivery_ids: Sequence[int]) -> tuple[set[int], dt.datetime]:

@@ -5,6 +5,11 @@ the wire, its outcome after). Writing each in its own transaction costs a round 
 commit per message. A `GroupWriter` lets every caller wait for its own result while the
 writes that arrived together go out as one call of `write`: the first caller writes at once
 (no added latency when alone) and whoever arrives meanwhile joins the next write.
+
+`parallel` writes may run at once (PostgreSQL commits them side by side; SQLite has one
+writer, so there it is 1): a caller who finds a write running starts another at once
+while there is room, so nothing waits long before its commit; only callers who arrive
+while every slot is busy are grouped.
 """
 
 from __future__ import annotations
@@ -19,18 +24,19 @@ R = TypeVar("R")
 
 class GroupWriter(Generic[T, R]):
     """Calls `write(items)` (one result per item, in order) for the items submitted
-    while the previous write ran."""
+    while every one of the `parallel` writes allowed at once was running."""
 
-    def __init__(self, write: Callable[[Sequence[T]], Awaitable[Sequence[R]]]) -> None:
+    def __init__(self, write: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *,
+                 parallel: int = 1) -> None:
         self._write = write
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(1, parallel))
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        async with self._lock:
-            if not future.done():
+        async with self._slots:
+            if self._waiting:  # else a write that took ours is running: wait for it
                 batch, self._waiting = self._waiting, []
                 await self._flush(batch)
         return await future

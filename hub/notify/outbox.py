@@ -3,6 +3,12 @@
 `enqueue` stores one Notification per recipient and one Delivery per channel the
 recipient's preferences choose, with its due time (quiet hours, digest slot). After the
 transaction commits, the workers are woken through the broker.
+
+A person whose only chosen channel can no longer reach them (their chat blocked the bot
+before this notification was made) still gets a delivery on it: the worker finds no address,
+records it as failed, and falls back to e-mail when the person has an address, so the
+notice is never silently dropped; it stays in the app either way, and the school sees it as
+undelivered in the delivery summary and the delivery log.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from hub import clock
 from hub.broker import get_broker
 from hub.events import after_commit
 from hub.notify import schedule
-from hub.notify.addresses import ContactAddress, addresses_of
+from hub.notify.addresses import ContactAddress, reach_of
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, DeliveryStatus, DigestEntry, Notification
 from hub.notify.preferences import (
@@ -98,7 +104,8 @@ async def enqueue_many(
     now = now or clock.now()
     person_ids = sorted({person for recipients, _ in batch for person, _ in recipients})
     prefs = await preferences_of(session, person_ids)
-    addresses = await addresses_of(session, person_ids)
+    reach = await reach_of(session, person_ids)
+    addresses, disabled = reach.live, reach.disabled
     own = sorted({p for recipients, _ in batch for p, child in recipients if p == child})
     explicit = await explicit_modes(session, own) if own else {}
 
@@ -117,26 +124,29 @@ async def enqueue_many(
     digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
     for notification, message in notifications:
         person = notification.person_id
+        carried, unreachable = False, None
         for channel in SENT_CHANNELS:
-            if channel not in addresses[person]:
-                continue
             if person == notification.child_id:
                 mode = explicit[person].get((message.kind, channel), Mode.OFF)
             else:
                 mode = prefs[person].mode(message.kind, channel)
+            if channel not in addresses[person]:
+                if mode is not Mode.OFF and channel in disabled[person]:
+                    unreachable = unreachable or channel
+                continue
             if message.urgent:
                 # An urgent announcement reaches every channel at once, whatever the
                 # person chose for announcements (the settings page says so).
                 mode = Mode.INSTANT
             if mode is Mode.INSTANT:
-                session.add(Delivery(
-                    school_id=school_id, person_id=person, notification_id=notification.id,
-                    channel=channel, kind=message.kind, status=DeliveryStatus.PENDING,
-                    due_at=schedule.instant_due(prefs[person], now, urgent=message.urgent),
-                    created_at=now,
-                ))
+                session.add(_instant(school_id, notification.id, person, channel, message,
+                                     prefs[person], now))
             elif mode is Mode.DIGEST:
                 digests.append((notification, channel, schedule.digest_slot(prefs[person], now)))
+            carried = carried or mode is not Mode.OFF
+        if not carried and unreachable is not None:
+            session.add(_instant(school_id, notification.id, person, unreachable, message,
+                                 prefs[person], now))
     await session.flush()
     for notification, channel, slot in digests:
         await add_to_digest(session, notification, channel, slot, now=now)
@@ -195,40 +205,61 @@ async def enqueue_audience(
     special |= {person for _, person, child in told if person == child}
     chosen = sorted(special)
     prefs = await preferences_of(session, chosen)
-    addresses = await addresses_of(session, chosen)
+    reach = await reach_of(session, chosen)
+    addresses, disabled = reach.live, reach.disabled
     own = sorted({person for _, person, child in told if person == child})
     explicit = await explicit_modes(session, own) if own else {}
-    instant: list[dict[str, object]] = []
+    instant: list[Delivery] = []
     digests: list[tuple[Notification, ChannelName, dt.datetime]] = []
     for notification_id, person, child in told:
         if person not in special:
             continue
+        carried, unreachable = False, None
         for channel in SENT_CHANNELS:
-            if channel not in addresses[person]:
-                continue
             if person == child:
                 mode = explicit[person].get((message.kind, channel), Mode.OFF)
             else:
                 mode = prefs[person].mode(message.kind, channel)
+            if channel not in addresses[person]:
+                if mode is not Mode.OFF and channel in disabled[person]:
+                    unreachable = unreachable or channel
+                continue
             if mode is Mode.INSTANT:
-                instant.append({
-                    "school_id": school_id, "person_id": person,
-                    "notification_id": notification_id, "channel": channel,
-                    "kind": message.kind, "status": DeliveryStatus.PENDING,
-                    "due_at": schedule.instant_due(prefs[person], now, urgent=message.urgent),
-                    "attempts": 0, "created_at": now,
-                })
+                instant.append(_instant(school_id, notification_id, person, channel, message,
+                                        prefs[person], now))
             elif mode is Mode.DIGEST:
                 digests.append((
                     Notification(id=notification_id, school_id=school_id, person_id=person),
                     channel, schedule.digest_slot(prefs[person], now),
                 ))
+            carried = carried or mode is not Mode.OFF
+        if not carried and unreachable is not None:
+            instant.append(_instant(school_id, notification_id, person, unreachable, message,
+                                    prefs[person], now))
     if instant:
-        await session.execute(insert(Delivery), instant)
+        await session.execute(insert(Delivery), [_row(d) for d in instant])
     for notification, channel, slot in digests:
         await add_to_digest(session, notification, channel, slot, now=now)
     wake_after_commit(session)
     return len(told)
+
+
+def _instant(school_id: int, notification_id: int, person: int, channel: ChannelName,
+             message: Message, prefs: Preferences, now: dt.datetime) -> Delivery:
+    """An instant delivery, due when the person's quiet hours allow."""
+    return Delivery(
+        school_id=school_id, person_id=person, notification_id=notification_id,
+        channel=channel, kind=message.kind, status=DeliveryStatus.PENDING,
+        due_at=schedule.instant_due(prefs, now, urgent=message.urgent), attempts=0,
+        created_at=now,
+    )
+
+
+def _row(delivery: Delivery) -> dict[str, object]:
+    """A new delivery's values, for a bulk INSERT."""
+    return {name: getattr(delivery, name) for name in (
+        "school_id", "person_id", "notification_id", "channel", "kind", "status", "due_at",
+        "attempts", "created_at")}
 
 
 def _default_email_deliveries(

@@ -3,12 +3,14 @@ server's retry_after, else an exponential backoff with jitter); failed for good;
 too many tries; a channel that failed for good may ask for e-mail instead.
 
 An outcome is written only while the claim is still this worker's (claims.held_by). The
-outcomes of sends that finish together are written together (one transaction, one
-UPDATE per batch, through a GroupWriter), and the write is retried for as long as the
-claim's lease runs: the only window for a duplicate message is between the provider
-accepting it and the "sent" row being committed, so a database outage is waited out rather
-than losing the record. An outcome whose fate is unknown (a dropped DATA, a timeout) keeps
-the row's `attempt_started_at`, so the next attempt is counted as a possible duplicate.
+only window for a duplicate message is between the provider accepting it and the "sent"
+row being committed, so that write is kept short: the outcomes of sends that finish
+together go out as one compare-and-set UPDATE that commits on its own (one round trip),
+through a GroupWriter that starts a second write at once on PostgreSQL rather than queue
+behind a running one (SQLite has one writer). The write is retried for as long as the
+claim's lease runs, so a database outage is waited out rather than losing the record.
+An outcome whose fate is unknown (a dropped DATA, a timeout) keeps the row's
+`attempt_started_at`, so the next attempt is counted as a possible duplicate.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from prometheus_client import Counter
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, case, literal, update
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from hub import clock
 from hub.db import Database
@@ -64,7 +67,8 @@ class Outcomes:
         self.db = db
         self.worker_id = worker_id
         self.config = config
-        self._writer: GroupWriter[Outcome, bool] = GroupWriter(self._write)
+        self._writer: GroupWriter[Outcome, bool] = GroupWriter(
+            self._write, parallel=1 if db.is_sqlite else config.parallel_writes)
 
     async def sent(self, claimed: Claimed, provider_id: str) -> None:
         await self._record(claimed, Outcome(claimed.delivery_id, {
@@ -134,28 +138,45 @@ class Outcomes:
             return ours
 
     async def _write(self, outcomes: Sequence[Outcome]) -> list[bool]:
-        """One transaction for a batch of outcomes: the rows still ours are locked, then
-        updated by one statement per set of columns (sent, retry, failed: usually one or
-        two); fallbacks are added in the same transaction."""
-        ids = [o.delivery_id for o in outcomes]
+        """One compare-and-set UPDATE per set of columns (sent, retry, failed: usually
+        one), whose RETURNING names the rows still ours. This write is what stands between
+        an accepted message and its record, so the usual batch (sends that went through)
+        is that one statement committing on its own: one round trip. Fallbacks are added
+        in the transaction that records their failures."""
+        shapes: dict[tuple[str, ...], list[Outcome]] = {}
+        for outcome in outcomes:
+            shapes.setdefault(tuple(sorted(outcome.values)), []).append(outcome)
+        updates = [self._update(rows) for rows in shapes.values()]
+        ours: set[int] = set()
+        if len(updates) == 1 and not any(o.fallback for o in outcomes):
+            async with self.db.autocommit(Delivery.__tablename__) as conn:
+                ours = set(await conn.scalars(updates[0]))
+            return [o.delivery_id in ours for o in outcomes]
         async with self.db.transaction() as session:
-            ours = set(await session.scalars(
-                select(Delivery.id).where(held_by(self.worker_id, ids)).with_for_update()
-            ))
-            shapes: dict[tuple[str, ...], list[Outcome]] = {}
-            for outcome in outcomes:
-                if outcome.delivery_id in ours:
-                    shapes.setdefault(tuple(sorted(outcome.values)), []).append(outcome)
-            table = cast(Table, Delivery.__table__)
-            for columns, rows in shapes.items():
-                await session.execute(
-                    update(table).where(table.c.id == bindparam("b_id"))
-                    .values(claimed_by=None, lease_until=None,
-                            **{c: bindparam(f"b_{c}") for c in columns}),
-                    [{"b_id": o.delivery_id, **{f"b_{c}": o.values[c] for c in columns}}
-                     for o in rows],
-                )
+            for statement in updates:
+                ours |= set(await session.scalars(
+                    statement.execution_options(synchronize_session=False)))
             for outcome in outcomes:
                 if outcome.fallback and outcome.delivery_id in ours:
                     await fallback_to_email(session, outcome.delivery_id)
         return [o.delivery_id in ours for o in outcomes]
+
+    def _update(self, rows: Sequence[Outcome]) -> ReturningUpdate[tuple[int]]:
+        """Record `rows` (outcomes with the same columns) on the rows still ours."""
+        ids = [o.delivery_id for o in rows]
+        return (
+            update(Delivery).where(held_by(self.worker_id, ids))
+            .values(claimed_by=None, lease_until=None,
+                    **{c: _per_row(c, rows) for c in rows[0].values})
+            .returning(Delivery.id)
+        )
+
+
+def _per_row(column: str, rows: Sequence[Outcome]) -> Any:
+    """The new value of `column`: the rows' common value, or a CASE on the row's id."""
+    values = [o.values[column] for o in rows]
+    if all(v == values[0] for v in values):
+        return values[0]
+    kind = cast(Table, Delivery.__table__).c[column].type
+    return case(*((Delivery.id == o.delivery_id, literal(o.values[column], kind))
+                  for o in rows))

@@ -12,8 +12,10 @@ wake-up delays a delivery by at most the poll interval. Sends of a batch run a f
 time. Leases are short, and a heartbeat renews the batch's claims while the worker works on
 it, so a killed worker's deliveries are taken over within one lease. Each send goes on the
 wire only after its "sending" mark is committed (claims.start): exactly one attempt per
-claim, counted only then. A round that stops (a stop request, the database away) hands back
-the claims it did not attempt.
+claim, counted only then. Sends share one acceptance window (hub.notify.acceptance): a
+message's DATA ends only once the previous one accepted has its outcome committed, so a
+worker killed after a 250 leaves at most that one message unrecorded. A round that stops
+(a stop request, the database away) hands back the claims it did not attempt.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, replace
 from hub.broker import Broker, get_broker
 from hub.config import Settings
 from hub.db import Database
+from hub.notify.acceptance import AcceptanceWindow
 from hub.notify.channel import Channel, ChannelName, PermanentFailure, TemporaryFailure
 from hub.notify.claims import Claimed, Claims
 from hub.notify.outbox import WAKE_CHANNEL
@@ -45,6 +48,12 @@ class WorkerConfig:
     concurrency: int = 4  # sends in flight at once
     lease: float = 30.0  # seconds a claim is held unless the heartbeat renews it
     send_timeout: float = 60.0  # a send's own limit; the heartbeat keeps its claim meanwhile
+    # Writes of "sending" marks and outcomes that may run at once on PostgreSQL (SQLite has
+    # one writer): one started while another commits keeps the 250-to-"sent" window short.
+    parallel_writes: int = 2
+    # How long a send waits for its turn to end DATA while another message of this worker
+    # is accepted but not yet recorded (longer only when that one is stalled).
+    acceptance_wait: float = 2.0
     max_attempts: int = 8  # then the delivery is dead
     poll_interval: float = 3.0  # a lost wake-up delays by at most this much
     backoff_base: float = 30.0
@@ -74,8 +83,10 @@ class Worker:
         self.id = worker_id or new_worker_id()
         self.config = config or WorkerConfig()
         self.claims = Claims(db, self.id, lease=self.config.lease,
-                             batch_size=self.config.batch_size, public_url=settings.public_url)
+                             batch_size=self.config.batch_size, public_url=settings.public_url,
+                             parallel=1 if db.is_sqlite else self.config.parallel_writes)
         self.outcomes = Outcomes(db, self.id, self.config)
+        self.window = AcceptanceWindow(self.config.acceptance_wait)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set: finish the sends in flight, release the rest."""
@@ -131,34 +142,37 @@ class Worker:
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Claim one batch, send it, record every outcome; the number of deliveries
-        claimed. Whatever was not attempted is handed back, even when the round fails."""
+        claimed. Whatever was not attempted is handed back, even when the round fails.
+
+        A delivery whose last attempt's fate is unknown goes first and alone, its outcome
+        recorded before anything else goes on the wire: a fault (the worker killed after
+        another message's 250) cannot catch it between its 250 and its record a second
+        time, so it is sent again at most once per fault that hit it."""
         if not self.channels:
             return 0
         claimed = await self.claim()
         if not claimed:
             return 0
-        pending = deque(claimed)
+        lanes = [(deque(c for c in claimed if c.resend), 1),
+                 (deque(c for c in claimed if not c.resend), max(1, self.config.concurrency))]
         held = {item.delivery_id for item in claimed}  # ours until recorded or handed back
         attempted: set[int] = set()
 
-        def next_item() -> Claimed | None:
-            if not pending or (stop is not None and stop.is_set()):
-                return None
-            return pending.popleft()
-
-        async def sender() -> None:
-            while (item := next_item()) is not None:
+        async def sender(pending: deque[Claimed]) -> None:
+            while pending and not (stop is not None and stop.is_set()):
+                item = pending.popleft()
                 try:
                     await self._deliver(item, attempted)
                 finally:
                     held.discard(item.delivery_id)
 
-        heartbeat = asyncio.create_task(self._heartbeat(held, pending))
+        queues = [pending for pending, _ in lanes]
+        heartbeat = asyncio.create_task(self._heartbeat(held, queues))
+        results: list[BaseException | None] = []
         try:
-            results = await asyncio.gather(
-                *(sender() for _ in range(max(1, self.config.concurrency))),
-                return_exceptions=True,
-            )
+            for pending, width in lanes:
+                results += await asyncio.gather(*(sender(pending) for _ in range(width)),
+                                                return_exceptions=True)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -172,7 +186,7 @@ class Worker:
                 raise result
         return len(claimed)
 
-    async def _heartbeat(self, held: set[int], pending: deque[Claimed]) -> None:
+    async def _heartbeat(self, held: set[int], lanes: list[deque[Claimed]]) -> None:
         """Renew the batch's claims every third of a lease while the worker works on them;
         a claim found lost is not sent."""
         while True:
@@ -185,9 +199,10 @@ class Worker:
                 log.warning("worker %s: renewing claims failed (%s)", self.id,
                             type(exc).__name__)
                 continue
-            for lost in [c for c in pending if c.delivery_id not in kept]:
-                pending.remove(lost)
-                log.warning("delivery %s: claim lost before sending", lost.delivery_id)
+            for pending in lanes:
+                for lost in [c for c in pending if c.delivery_id not in kept]:
+                    pending.remove(lost)
+                    log.warning("delivery %s: claim lost before sending", lost.delivery_id)
 
     async def _deliver(self, claimed: Claimed, attempted: set[int]) -> None:
         """Mark, send and record one claimed delivery: whatever happens on the wire becomes
@@ -210,24 +225,26 @@ class Worker:
                         "with the same id", claimed.delivery_id)
         channel = self.channels[claimed.channel]
         assert claimed.envelope is not None
-        try:
-            provider_id = await asyncio.wait_for(
-                channel.send(claimed.envelope), timeout=self.config.send_timeout
-            )
-        except PermanentFailure as exc:
-            await self.outcomes.failed(claimed, exc.reason, permanent=True,
-                                       fallback=exc.fallback_to_email)
-        except TemporaryFailure as exc:
-            await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after,
-                                       uncertain=exc.uncertain)
-        except TimeoutError:
-            await self.outcomes.failed(claimed, "канал не ответил вовремя", uncertain=True)
-        except Exception as exc:  # a channel's bug must not stop the queue
-            log.exception("delivery %s: channel %s raised", claimed.delivery_id, claimed.channel)
-            await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}",
-                                       uncertain=True)
-        else:
-            await self.outcomes.sent(claimed, str(provider_id))
+        async with self.window.turn() as turn:  # ends once the outcome is on record
+            try:
+                provider_id = await asyncio.wait_for(
+                    channel.send(claimed.envelope, turn), timeout=self.config.send_timeout
+                )
+            except PermanentFailure as exc:
+                await self.outcomes.failed(claimed, exc.reason, permanent=True,
+                                           fallback=exc.fallback_to_email)
+            except TemporaryFailure as exc:
+                await self.outcomes.failed(claimed, exc.reason, retry_after=exc.retry_after,
+                                           uncertain=exc.uncertain)
+            except TimeoutError:
+                await self.outcomes.failed(claimed, "канал не ответил вовремя", uncertain=True)
+            except Exception as exc:  # a channel's bug must not stop the queue
+                log.exception("delivery %s: channel %s raised", claimed.delivery_id,
+                              claimed.channel)
+                await self.outcomes.failed(claimed, f"ошибка канала: {type(exc).__name__}",
+                                           uncertain=True)
+            else:
+                await self.outcomes.sent(claimed, str(provider_id))
 
     async def aclose(self) -> None:
         for channel in self.channels.values():

@@ -14,6 +14,7 @@ from forum import board
 from forum.models import Acknowledgement, Announcement, AnnouncementRevision
 from hub import clock, events
 from hub.clock import SetClock
+from hub.config import Settings
 from hub.db import Database
 from tests.forum.conftest import Capture, Cast
 from tests.support.web import post_form, sign_in
@@ -256,3 +257,61 @@ async def test_a_withdrawn_announcement_cancels_its_waiting_notices_and_an_edit_
         assert {t for s, t, _ in rows if s == edited} == {"Собрание перенесено"}
         inbox, _ = await notifications_of(session, cast.school.school_id, cast.parent_5a.id)
     assert [n.source_id for n, _ in inbox] == [edited]
+
+
+async def test_an_announcement_hidden_or_rejected_by_moderators_withdraws_its_waiting_notices(
+    client: TestClient, cast: Cast, db: Database, clock: SetClock
+) -> None:
+    from hub.notify.inbox import notifications_of
+    from hub.notify.models import Delivery, DeliveryStatus, Notification
+    from moderation import queue
+
+    clock.set(dt.datetime(2026, 3, 10, 22, 30, tzinfo=ZoneInfo("Europe/Moscow")))
+    await sign_in(client, "teacher5a")  # at night: the e-mails wait for the morning
+    class_5a = str(cast.school.classes["5А"].id)
+    hidden = await announce(client, class_ids=class_5a)
+    rejected = await announce(client, class_ids=class_5a, title="Экскурсия")
+    kept = await announce(client, class_ids=class_5a, title="Каникулы")
+    school_id = cast.school.school_id
+    async with db.transaction() as session:
+        for reporter in (cast.parent_5a, cast.parent_5b, cast.student_5a):  # enough to hide
+            await queue.report(session, school_id=school_id, kind="announcement",
+                               target_id=hidden, reporter_id=reporter.id, reason="Спам")
+        item = await queue.report(session, school_id=school_id, kind="announcement",
+                                  target_id=rejected, reporter_id=cast.parent_5a.id,
+                                  reason="Спам")
+    async with db.transaction() as session:
+        await queue.reject(session, school_id=school_id, item_id=item.id,
+                           moderator_id=cast.moderator.id, reason="Реклама")
+
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(Notification.source_id, Delivery.status)
+            .join(Delivery, Delivery.notification_id == Notification.id)
+            .where(Notification.source_kind == "announcement"))).all()
+        inbox, _ = await notifications_of(session, school_id, cast.parent_5a.id)
+    assert {(s, st) for s, st in rows} == {
+        (hidden, DeliveryStatus.CANCELLED), (rejected, DeliveryStatus.CANCELLED),
+        (kept, DeliveryStatus.PENDING)}
+    assert [n.source_id for n, _ in inbox] == [kept]
+
+
+async def test_an_announcement_edited_before_its_notices_went_out_is_sent_as_edited(
+    client: TestClient, cast: Cast, db: Database, clock: SetClock, settings: Settings,
+) -> None:
+    from hub.notify.channel import ChannelName
+    from hub.notify.worker import Worker
+    from tests.notify.doubles import RecordingChannel
+
+    clock.set(dt.datetime(2026, 3, 10, 22, 30, tzinfo=ZoneInfo("Europe/Moscow")))
+    await sign_in(client, "teacher5a")
+    edited = await announce(client, class_ids=str(cast.school.classes["5А"].id))
+    response = await post_form(client, f"/board/{edited}/edit", {
+        "title": "Собрание перенесено", "body": "В пятницу, в 18:00."})
+    assert response.status == 303
+    clock.set(dt.datetime(2026, 3, 11, 8, 0, tzinfo=ZoneInfo("Europe/Moscow")))
+    channel = RecordingChannel()
+    assert await Worker(settings, db, {ChannelName.EMAIL: channel}).run_once() >= 1
+    [letter] = [e for e in channel.sent if e.person_id == cast.parent_5a.id]
+    [item] = letter.items
+    assert item.title == "Собрание перенесено" and "В пятницу, в 18:00." in item.body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+from hub.notify.acceptance import Turn
 from hub.notify.channel import ChannelName, Envelope, PermanentFailure, TemporaryFailure
 
 
@@ -28,7 +29,7 @@ class RecordingChannel:
                   ) -> PermanentFailure:
         return PermanentFailure(reason, fallback_to_email=fallback)
 
-    async def send(self, envelope: Envelope) -> str:
+    async def send(self, envelope: Envelope, turn: Turn | None = None) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.failures:

@@ -13,7 +13,7 @@ from forum import board
 from forum.models import Audience
 from hub.auth.access import load_principal
 from hub.db import Database
-from hub.notify.addresses import set_address
+from hub.notify.addresses import disable_address, set_address
 from hub.notify.channel import ChannelName, NotificationKind
 from hub.notify.models import Delivery, Notification
 from hub.notify.preferences import Mode, set_mode, set_schedule
@@ -33,11 +33,15 @@ async def test_a_school_announcement_reaches_each_parent_as_their_settings_say(
     chat = await school.parent_of(second, login="chat", email="chat@example.org")
     digest = await school.parent_of(second, login="digest", email="digest@example.org")
     silent = await school.parent_of(first, login="silent")
+    unlinked = await school.parent_of(first, login="unlinked")  # Telegram only, bot blocked
     refused = await school.parent_of(first, login="refused", email="no@example.org",
                                      consent=False)
     coordinator = await school.person(Role.COORDINATOR, login="coord")
     async with db.transaction() as session:
         (await session.get_one(Person, silent.id)).email = None
+        (await session.get_one(Person, unlinked.id)).email = None
+        await set_address(session, unlinked.id, ChannelName.TELEGRAM, "100501")
+        await disable_address(session, unlinked.id, ChannelName.TELEGRAM, "403: blocked")
         await set_address(session, chat.id, ChannelName.TELEGRAM, "100500")
         await set_mode(session, digest.id, NotificationKind.ANNOUNCEMENTS, ChannelName.EMAIL,
                        Mode.DIGEST)
@@ -52,10 +56,12 @@ async def test_a_school_announcement_reaches_each_parent_as_their_settings_say(
         sent = {(d.person_id, d.channel, d.digest_key is not None)
                 for d in await session.scalars(select(Delivery))}
     assert told == {(plain.id, first.id), (both.id, None), (chat.id, second.id),
-                    (digest.id, second.id), (silent.id, first.id)}
+                    (digest.id, second.id), (silent.id, first.id), (unlinked.id, first.id)}
     assert refused.id not in {person for person, _ in told}
     assert sent == {
         (plain.id, ChannelName.EMAIL, False), (both.id, ChannelName.EMAIL, False),
         (chat.id, ChannelName.EMAIL, False), (chat.id, ChannelName.TELEGRAM, False),
         (digest.id, ChannelName.EMAIL, True),
+        # Not silently dropped: the worker finds no chat and records it as undelivered.
+        (unlinked.id, ChannelName.TELEGRAM, False),
     }

@@ -44,3 +44,25 @@ async def test_a_failed_write_fails_its_callers_and_the_next_write_goes_on() -> 
     with pytest.raises(ConnectionError):
         await first
     assert await later is True
+
+
+async def test_with_room_for_parallel_writes_a_caller_does_not_wait_for_a_running_one() -> None:
+    running = 0
+    most = 0
+    writes: list[list[int]] = []
+
+    async def write(items: Sequence[int]) -> list[int]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        writes.append(list(items))
+        await asyncio.sleep(0.01)
+        running -= 1
+        return list(items)
+
+    writer: GroupWriter[int, int] = GroupWriter(write, parallel=3)
+    results = await asyncio.gather(*(writer.submit(i) for i in range(9)))
+    assert results == list(range(9))
+    assert most == 3
+    # The first three went out alone, each at once; the rest were grouped behind them.
+    assert writes[:3] == [[0], [1], [2]] and len(writes) == 4

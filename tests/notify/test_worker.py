@@ -208,6 +208,55 @@ async def test_a_send_whose_outcome_was_never_recorded_goes_again_as_a_possible_
     assert [e.delivery_id for e in channel.sent] == [delivery.id]
 
 
+async def test_a_possible_duplicate_goes_alone_and_is_recorded_before_anything_else_is_sent(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    for n in range(6):
+        await post_grade(db, school.school_id, family.alice, 5, f"j-{n}")
+    dead = Worker(settings, db, {ChannelName.EMAIL: RecordingChannel()}, worker_id="dead")
+    claimed = await dead.claim()
+    unknown = claimed[-1].delivery_id  # on the wire when its worker was killed
+    assert await dead.claims.start(unknown)
+
+    class Watching(RecordingChannel):
+        """Notes, for each send, what else was in flight and whether the possible
+        duplicate's "sent" was already committed."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_flight = 0
+            self.seen: list[tuple[int, int, DeliveryStatus]] = []
+
+        async def send(self, envelope, turn=None):  # type: ignore[no-untyped-def]
+            self.in_flight += 1
+            async with db.session() as session:
+                status = (await session.get_one(Delivery, unknown)).status
+            self.seen.append((envelope.delivery_id, self.in_flight, status))
+            await asyncio.sleep(0.01)
+            self.in_flight -= 1
+            return await super().send(envelope)
+
+    channel = Watching()
+    other = Worker(settings, db, {ChannelName.EMAIL: channel}, worker_id="other",
+                   config=WorkerConfig(concurrency=4))
+    assert len(await other.claim(now=clock.now() + dt.timedelta(seconds=61))) == 6
+    await other.claims.release([c.delivery_id for c in claimed])  # due again, mark kept
+    async with db.transaction() as session:  # ...and its lease long gone
+        await session.execute(update(Delivery).where(Delivery.id == unknown).values(
+            status=DeliveryStatus.SENDING, claimed_by="dead",
+            lease_until=clock.now() - dt.timedelta(seconds=61)))
+    assert await other.run_once() == 6
+    first, *rest = channel.seen
+    assert first[:2] == (unknown, 1)  # first, with nothing else on the wire
+    # Nothing else went out before its outcome was on record; the others went together.
+    assert all(status is DeliveryStatus.SENT for _, _, status in rest)
+    assert max(in_flight for _, in_flight, _ in rest) > 1
+    by_id = {d.id: d for d in await deliveries(db)}
+    assert by_id[unknown].possible_duplicates == 1
+    assert sum(d.possible_duplicates for d in by_id.values()) == 1
+    assert all(d.status is DeliveryStatus.SENT for d in by_id.values())
+
+
 async def test_an_uncertain_failure_counts_the_next_attempt_as_a_possible_duplicate(
     db: Database, settings: Settings, school: SchoolBuilder, family: Family,
     channel: RecordingChannel,
@@ -348,6 +397,65 @@ async def test_a_chat_unlinked_earlier_falls_back_to_email_too(
     ]
 
 
+async def test_a_notice_made_after_the_only_chat_was_unlinked_is_shown_undelivered(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    from hub.journal.models import Grade
+    from hub.notify.addresses import disable_address
+    from hub.notify.channel import NotificationKind
+    from hub.notify.inbox import notifications_of
+    from hub.notify.preferences import Mode, set_mode
+    from hub.notify.summary import delivery_summary
+    from hub.school import Person
+
+    async with db.transaction() as session:  # Nina: Telegram only, no e-mail address
+        await set_address(session, family.nina.id, ChannelName.TELEGRAM, "1002")
+        await set_mode(session, family.nina.id, NotificationKind.GRADES, ChannelName.EMAIL,
+                       Mode.OFF)
+        (await session.get_one(Person, family.nina.id)).email = None
+        # An earlier delivery's 403 unlinked the chat, before this grade was posted.
+        await disable_address(session, family.nina.id, ChannelName.TELEGRAM, "403: blocked")
+    await post_grade(db, school.school_id, family.vera, 3, "j-1")
+    telegram = RecordingChannel(ChannelName.TELEGRAM)
+    worker = Worker(settings, db, {ChannelName.EMAIL: RecordingChannel(),
+                                   ChannelName.TELEGRAM: telegram})
+    while await worker.run_once():
+        pass
+    assert telegram.sent == []
+    [delivery] = await deliveries(db)
+    assert (delivery.person_id, delivery.channel, delivery.status) == (
+        family.nina.id, ChannelName.TELEGRAM, DeliveryStatus.FAILED)
+    async with db.session() as session:
+        inbox, _ = await notifications_of(session, school.school_id, family.nina.id)
+        grade_id = await session.scalar(select(Grade.id))
+        assert grade_id is not None
+        # The school sees it as undelivered; Nina still finds it in the app.
+        assert await delivery_summary(session, "grade", grade_id) == {
+            "delivered": 0, "waiting": 0, "failed": 1, "notified": 1}
+    assert [n.title for n, _ in inbox] == ["Оценка 3 по предмету «Математика»"]
+
+
+async def test_a_notice_made_after_the_chat_was_unlinked_goes_by_email_when_there_is_one(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+) -> None:
+    from hub.notify.addresses import disable_address
+    from hub.notify.channel import NotificationKind
+    from hub.notify.preferences import Mode, set_mode
+
+    async with db.transaction() as session:
+        await set_address(session, family.nina.id, ChannelName.TELEGRAM, "1002")
+        await set_mode(session, family.nina.id, NotificationKind.GRADES, ChannelName.EMAIL,
+                       Mode.OFF)
+        await disable_address(session, family.nina.id, ChannelName.TELEGRAM, "403: blocked")
+    await post_grade(db, school.school_id, family.vera, 3, "j-1")
+    email = RecordingChannel()
+    worker = Worker(settings, db, {ChannelName.EMAIL: email,
+                                   ChannelName.TELEGRAM: RecordingChannel(ChannelName.TELEGRAM)})
+    while await worker.run_once():
+        pass
+    assert [e.address for e in email.sent] == ["nina@example.test"]
+
+
 async def test_workers_side_by_side_send_each_message_once(
     db: Database, settings: Settings, school: SchoolBuilder, family: Family,
 ) -> None:
@@ -435,7 +543,26 @@ async def test_sends_finishing_together_record_their_outcomes_in_one_write(
     monkeypatch.setattr(worker.outcomes._writer, "_write", counted)
     assert await worker.run_once() == 12
     assert sum(writes) == 12 and len(writes) < 12 and max(writes) > 1
-    assert all(d.status is DeliveryStatus.SENT for d in await deliveries(db))
+    # One statement for a group, each row with its own values.
+    assert all(d.status is DeliveryStatus.SENT and d.provider_id == f"email-{d.id}"
+               for d in await deliveries(db))
+
+
+async def test_a_recorded_outcome_moves_the_deliveries_write_stamp(
+    db: Database, settings: Settings, school: SchoolBuilder, family: Family,
+    channel: RecordingChannel,
+) -> None:
+    # The outcome commits on its own, outside a session: caches of delivery state (the
+    # pages that show it) must still see it change.
+    await post_grade(db, school.school_id, family.alice, 5, "j-1")
+    worker = Worker(settings, db, {ChannelName.EMAIL: channel})
+    [claimed] = await worker.claim()
+    assert await worker.claims.start(claimed.delivery_id)
+    before = db.stamps.current(("deliveries",))
+    await worker.outcomes.sent(claimed, "accepted-1")
+    assert db.stamps.current(("deliveries",)) != before
+    [delivery] = await deliveries(db)
+    assert delivery.status is DeliveryStatus.SENT and delivery.provider_id == "accepted-1"
 
 
 async def test_a_cancelled_delivery_is_not_counted_as_failed(

@@ -187,32 +187,20 @@ def posts_of(length: int, n: int, seed: int = 11) -> list[str]:
     return out
 
 
-def _cold_pass(det: Detector, texts: list[str]) -> tuple[float, list[float], list[float]]:
-    """One pass, the word cache emptied before every message: (CPU seconds, CPU times,
-    wall times), the times sorted."""
+def _timed_pass(det: Detector, texts: list[str], *, cold: bool
+                ) -> tuple[float, list[float], list[float]]:
+    """One pass: (CPU seconds, CPU times, wall times), the times sorted. Cold empties the
+    word cache before every message; warm keeps it, filled by a first untimed pass."""
     cache = det._cache
+    if not cold:
+        for t in texts:
+            det.check(t)
     cpus = []
     times = []
     gc.disable()
     for t in texts:
-        cache.clear()
-        c = time.process_time()
-        w = time.perf_counter()
-        det.check(t)
-        times.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    gc.enable()
-    return sum(cpus), sorted(cpus), sorted(times)
-
-
-def _warm_pass(det: Detector, texts: list[str]) -> tuple[float, list[float], list[float]]:
-    """One pass with the word cache kept (filled by an earlier pass)."""
-    for t in texts:
-        det.check(t)
-    cpus = []
-    times = []
-    gc.disable()
-    for t in texts:
+        if cold:
+            cache.clear()
         c = time.process_time()
         w = time.perf_counter()
         det.check(t)
@@ -232,7 +220,7 @@ def cold_speed(det: Detector, passes: int = 3) -> None:
                          ("cold comments, all clean", cold_comments(3000, abusive_share=0)),
                          ("cold comments, all abusive", cold_comments(3000, abusive_share=1)),
                          ("cold 400-char posts", posts_of(400, 2000))):
-        cpu, cpus, times = min((_cold_pass(det, texts) for _ in range(passes)),
+        cpu, cpus, times = min((_timed_pass(det, texts, cold=True) for _ in range(passes)),
                                key=lambda r: r[0])
         k = int(len(times) * 0.99)
         print(f"{label}: {len(texts)} distinct, mean {sum(map(len, texts)) / len(texts):.0f} "
@@ -249,7 +237,7 @@ def cold_speed(det: Detector, passes: int = 3) -> None:
           f"{len(comments) / cpu:,.0f} msg/s by CPU time")
     # The same comments again with every word known: the warm figure to set beside the
     # cold one (the typical posts below are other, longer texts).
-    cpu, cpus, times = min((_warm_pass(det, comments) for _ in range(passes)),
+    cpu, cpus, times = min((_timed_pass(det, comments, cold=False) for _ in range(passes)),
                            key=lambda r: r[0])
     k = int(len(times) * 0.99)
     print(f"warm, the same comments (every word cached): CPU {cpu / len(comments) * 1e6:.0f} "

@@ -41,6 +41,19 @@ class AcceptanceWindow:
         finally:
             turn.end()
 
+    async def _enter(self) -> bool:
+        """Take the window, waiting at most `wait`; False when it did not come free."""
+        try:
+            await asyncio.wait_for(self._lock.acquire(), self.wait)
+        except TimeoutError:
+            log.warning("another message held the acceptance window for %.1f s "
+                        "(stalled?): sending without waiting", self.wait)
+            return False
+        return True
+
+    def _leave(self) -> None:
+        self._lock.release()
+
 
 class Turn:
     """A send's place in its worker's acceptance window."""
@@ -57,15 +70,9 @@ class Turn:
         if self._begun:
             return
         self._begun = True
-        try:
-            await asyncio.wait_for(self._window._lock.acquire(), self._window.wait)
-        except TimeoutError:
-            log.warning("another message held the acceptance window for %.1f s "
-                        "(stalled?): sending without waiting", self._window.wait)
-            return
-        self._held = True
+        self._held = await self._window._enter()
 
     def end(self) -> None:
         if self._held:
             self._held = False
-            self._window._lock.release()
+            self._window._leave()

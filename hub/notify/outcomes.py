@@ -63,12 +63,13 @@ class Outcome:
 class Outcomes:
     """Records the outcomes of one worker's claimed deliveries."""
 
-    def __init__(self, db: Database, worker_id: str, config: WorkerConfig) -> None:
+    def __init__(self, db: Database, worker_id: str, config: WorkerConfig, *,
+                 parallel: int = 1) -> None:
+        """`parallel`: outcome writes that may run at once (1 on SQLite, one writer)."""
         self.db = db
         self.worker_id = worker_id
         self.config = config
-        self._writer: GroupWriter[Outcome, bool] = GroupWriter(
-            self._write, parallel=1 if db.is_sqlite else config.parallel_writes)
+        self._writer: GroupWriter[Outcome, bool] = GroupWriter(self._write, parallel=parallel)
 
     async def sent(self, claimed: Claimed, provider_id: str) -> None:
         await self._record(claimed, Outcome(claimed.delivery_id, {

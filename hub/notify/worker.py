@@ -82,10 +82,11 @@ class Worker:
         self.channels = channels
         self.id = worker_id or new_worker_id()
         self.config = config or WorkerConfig()
+        writes = 1 if db.is_sqlite else self.config.parallel_writes  # SQLite: one writer
         self.claims = Claims(db, self.id, lease=self.config.lease,
                              batch_size=self.config.batch_size, public_url=settings.public_url,
-                             parallel=1 if db.is_sqlite else self.config.parallel_writes)
-        self.outcomes = Outcomes(db, self.id, self.config)
+                             parallel=writes)
+        self.outcomes = Outcomes(db, self.id, self.config, parallel=writes)
         self.window = AcceptanceWindow(self.config.acceptance_wait)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -22,6 +22,8 @@ from tests.support.clock import SCHOOL_MORNING
 from tests.support.school import SchoolBuilder
 from tests.support.services import need_postgres
 
+pytest_plugins = ["tests.support.processes"]  # database_url: a database for real hub processes
+
 use_cheap_hashing()
 configure(Settings(secret_key="test-secret-key-" + "x" * 32))
 

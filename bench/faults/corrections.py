@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from bench.faults.harness import SECRET, Context
 from bench.faults.report import Result
-from bench.faults.school import post_grades, school_with_grades
+from bench.faults.school import school_with_grades
 from hub.notify.models import Notification
 
 
 async def concurrent_corrections(ctx: Context) -> Result:
-    """5 API clients send the same correction of 200 marks at once."""
+    """5 API clients send the same correction of 200 marks at once: the marks were first
+    posted through the same token (a grade is corrected only by its own source)."""
     from aiohttp import ClientSession, web
 
     from hub.auth.access import TokenScope
@@ -28,7 +29,6 @@ async def concurrent_corrections(ctx: Context) -> Result:
     marks = 200
     url = await ctx.postgres.fresh(f"faults_corrections_{random.randrange(10**6)}")
     db = await school_with_grades(url, marks)
-    await post_grades(db, value=3)
     async with db.transaction() as session:
         token = await issue_token(session, db.school_id, "bench",  # type: ignore[attr-defined]
                                   [TokenScope.JOURNAL])
@@ -40,17 +40,21 @@ async def concurrent_corrections(ctx: Context) -> Result:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    items = [{"source_id": f"g-{s}", "student_id": s, "date": day, "subject": "Математика",
-              "value": 4} for s in db.students]  # type: ignore[attr-defined]
-    started = time.monotonic()
+
+    def items(value: int) -> list[dict[str, object]]:
+        return [{"source_id": f"g-{s}", "student_id": s, "date": day, "subject": "Математика",
+                 "value": value} for s in db.students]  # type: ignore[attr-defined]
+
     try:
         async with ClientSession(headers={"Authorization": f"Bearer {token.secret}"}) as client:
-            async def send() -> int:
+            async def send(value: int) -> int:
                 async with client.post(f"http://127.0.0.1:{port}/api/v1/grades",
-                                       json={"items": items}) as answer:
+                                       json={"items": items(value)}) as answer:
                     return answer.status
 
-            statuses = await asyncio.gather(*(send() for _ in range(5)))
+            assert await send(3) == 200
+            started = time.monotonic()
+            statuses = await asyncio.gather(*(send(4) for _ in range(5)))
     finally:
         await runner.cleanup()
     async with db.session() as session:

@@ -22,8 +22,10 @@ from .detector import (
 )
 from .lexicon import Category
 from .normalize import Normalized, normalize
+from .plainread import IMPLEMENTATION
 
 __all__ = [
+    "IMPLEMENTATION",
     "Action",
     "Category",
     "Detector",

@@ -20,6 +20,7 @@ from .normalize import (
     fold,
     split_parts,
 )
+from .plainread import reader_for
 from .reading import (
     _CYRILLIC_RE,
     _MASK_SEP_RE,
@@ -213,6 +214,7 @@ class Detector:
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
         self._frequent: dict[str, _TokenInfo] = {}
+        self._reader = reader_for(self.model, _TokenInfo)
         self._frequent = table_for(self.model, self._analyze_known, self._capitalised_info)
 
     def rebuild(
@@ -475,6 +477,8 @@ class Detector:
         """Analyse distinct tokens together. Plain words (the usual case) are lower-cased
         and searched for roots in one pass over all of them, and the clean ones are built
         in bulk; other tokens are read one by one."""
+        if self._reader is not None:
+            return self._read_compiled(raws)
         found: dict[str, _TokenInfo] = {}
         lows = "\n".join(raws).lower()
         if _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
@@ -500,6 +504,18 @@ class Detector:
             if clean_raws:
                 found.update(zip(clean_raws, self._clean_infos(clean_raws, clean_mains),
                                  strict=True))
+        return found
+
+    def _read_compiled(self, raws: list[str]) -> dict[str, _TokenInfo]:
+        """``_analyze_many`` with the plain words read by the compiled reader."""
+        assert self._reader is not None
+        found: dict[str, _TokenInfo] = {}
+        for raw, info in zip(raws, self._reader.read(raws), strict=True):
+            if info is None:  # not a plain word
+                info = self._analyze(raw)
+            elif info is False:  # a plain word holding a lexicon root
+                info = self._analyze_full(raw)
+            found[raw] = info
         return found
 
     def _clean_infos(self, raws: list[str], mains: list[str]) -> list[_TokenInfo]:

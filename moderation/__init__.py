@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from .compiled import IMPLEMENTATION
 from .detector import (
     Action,
     Detector,
@@ -22,7 +23,6 @@ from .detector import (
 )
 from .lexicon import Category
 from .normalize import Normalized, normalize
-from .plainread import IMPLEMENTATION
 
 __all__ = [
     "IMPLEMENTATION",

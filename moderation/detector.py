@@ -12,15 +12,14 @@ from operator import itemgetter, not_
 from typing import NamedTuple, cast
 
 from . import aim, lexicon
+from .compiled import reader_for, token_bounds, tokens
 from .frequent import table_for
 from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
 from .normalize import (
-    TOKEN_RE,
     fold,
     split_parts,
 )
-from .plainread import reader_for
 from .reading import (
     _CYRILLIC_RE,
     _MASK_SEP_RE,
@@ -112,10 +111,7 @@ _words_of = itemgetter(_TokenInfo._fields.index("words"))
 _MARKED_RE = re.compile("h|s{3,}")
 _HIT_RE = re.compile("h")
 _third = itemgetter(2)
-_findall = TOKEN_RE.findall
-_finditer = TOKEN_RE.finditer
-_match_start = re.Match.start
-_match_end = re.Match.end
+_findall = tokens
 _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
@@ -598,8 +594,8 @@ class Detector:
         toks: list[tuple[int, int, _TokenInfo]] = []
         fragments = "f" in codes and _has_fragments(codes, infos)
         if marked or model_holds or fragments or self._watched_re is not None:
-            found = list(_finditer(text))  # the same tokens as raws, with their places
-            toks = list(zip(map(_match_start, found), map(_match_end, found), infos, strict=True))
+            starts, ends = token_bounds(text)  # the same tokens as raws, with their places
+            toks = list(zip(starts, ends, infos, strict=True))
         run: list[tuple[int, int, str]] = []
         last = -2
         weak_p = p if self.model is not None else -1.0

@@ -1,22 +1,33 @@
-"""The compiled reader of plain unseen words, when the extension is built.
+"""The detector's compiled parts, when the extensions are built, else their Python twins.
 
-``moderation/_plainread.pyx`` is compiled at install time if Cython and a C compiler are
-there (see ``setup.py``); without it the detector reads every word in Python, with the
+``moderation/_plainread.pyx`` (reading plain unseen words) and ``moderation/_tokenize.pyx``
+(cutting a text into tokens) are compiled at install time if Cython and a C compiler are
+there (see ``setup.py``). Without them the detector does the same in Python, with the
 same results. ``IMPLEMENTATION`` says which one runs.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
 from . import lexicon
 from .model import MAX_WORD, ToxicityModel
+from .normalize import TOKEN_RE
 from .reading import _ROOT_EDGES, _ROOTS
 
 try:
     from ._plainread import PlainReader
-except ImportError:  # not built: the pure-Python path reads every word
+    from ._tokenize import token_bounds, tokens
+except ImportError:  # not built: Python does it all
     PlainReader = None  # type: ignore[assignment,misc]
+    _start = re.Match.start
+    _end = re.Match.end
+    tokens = TOKEN_RE.findall
+
+    def token_bounds(text: str) -> tuple[list[int], list[int]]:
+        found = list(TOKEN_RE.finditer(text))
+        return list(map(_start, found)), list(map(_end, found))
 
 IMPLEMENTATION = "python" if PlainReader is None else "compiled"
 

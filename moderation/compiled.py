@@ -3,11 +3,13 @@
 ``moderation/_plainread.pyx`` (reading plain unseen words) and ``moderation/_tokenize.pyx``
 (cutting a text into tokens) are compiled at install time if Cython and a C compiler are
 there (see ``setup.py``). Without them the detector does the same in Python, with the
-same results. ``IMPLEMENTATION`` says which one runs.
+same results. ``IMPLEMENTATION`` says which one runs; the environment variable
+``HUB_MODERATION_PURE_PYTHON=1`` makes a process use the Python twins.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
@@ -17,6 +19,8 @@ from .normalize import TOKEN_RE
 from .reading import _ROOT_EDGES, _ROOTS
 
 try:
+    if os.environ.get("HUB_MODERATION_PURE_PYTHON"):  # to compare the two, or rule one out
+        raise ImportError("the pure-Python detector was asked for")
     from ._plainread import PlainReader
     from ._tokenize import token_bounds, tokens
 except ImportError:  # not built: Python does it all

@@ -27,7 +27,7 @@ except ImportError:  # not built: Python does it all
     PlainReader = None  # type: ignore[assignment,misc]
     _start = re.Match.start
     _end = re.Match.end
-    tokens = TOKEN_RE.findall
+    tokens = TOKEN_RE.findall  # type: ignore[assignment]  # (the bound method: no wrapper)
 
     def token_bounds(text: str) -> tuple[list[int], list[int]]:
         found = list(TOKEN_RE.finditer(text))

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import moderation  # noqa: E402
 from moderation import Detector  # noqa: E402
 from moderation import model as model_mod  # noqa: E402
 
@@ -306,6 +307,7 @@ def main() -> int:
     args = ap.parse_args()
     model_mod._cached = None
     calibration()
+    print(f"detector implementation: {getattr(moderation, 'IMPLEMENTATION', 'python')}")
     t0 = time.perf_counter()
     det = Detector()
     print(f"detector build: {(time.perf_counter() - t0) * 1000:.0f} ms first in the process "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from .compiled import IMPLEMENTATION
 from .detector import (
     Action,
     Detector,
@@ -24,6 +25,7 @@ from .lexicon import Category
 from .normalize import Normalized, normalize
 
 __all__ = [
+    "IMPLEMENTATION",
     "Action",
     "Category",
     "Detector",

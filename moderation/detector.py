@@ -12,11 +12,11 @@ from operator import itemgetter, not_
 from typing import NamedTuple, cast
 
 from . import aim, lexicon
+from .compiled import reader_for, token_bounds, tokens
 from .frequent import table_for
 from .lexicon import Category, Rule
 from .model import ToxicityModel, default_model
 from .normalize import (
-    TOKEN_RE,
     fold,
     split_parts,
 )
@@ -111,10 +111,7 @@ _words_of = itemgetter(_TokenInfo._fields.index("words"))
 _MARKED_RE = re.compile("h|s{3,}")
 _HIT_RE = re.compile("h")
 _third = itemgetter(2)
-_findall = TOKEN_RE.findall
-_finditer = TOKEN_RE.finditer
-_match_start = re.Match.start
-_match_end = re.Match.end
+_findall = tokens
 _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
@@ -213,6 +210,7 @@ class Detector:
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
         self._cache: dict[str, _TokenInfo] = {}
         self._frequent: dict[str, _TokenInfo] = {}
+        self._reader = reader_for(self.model, _TokenInfo)
         self._frequent = table_for(self.model, self._analyze_known, self._capitalised_info)
 
     def rebuild(
@@ -475,6 +473,8 @@ class Detector:
         """Analyse distinct tokens together. Plain words (the usual case) are lower-cased
         and searched for roots in one pass over all of them, and the clean ones are built
         in bulk; other tokens are read one by one."""
+        if self._reader is not None:
+            return self._read_compiled(raws)
         found: dict[str, _TokenInfo] = {}
         lows = "\n".join(raws).lower()
         if _PLAIN_LINES_RE.fullmatch(lows) and _RUN3_RE.search(lows) is None:
@@ -500,6 +500,18 @@ class Detector:
             if clean_raws:
                 found.update(zip(clean_raws, self._clean_infos(clean_raws, clean_mains),
                                  strict=True))
+        return found
+
+    def _read_compiled(self, raws: list[str]) -> dict[str, _TokenInfo]:
+        """``_analyze_many`` with the plain words read by the compiled reader."""
+        assert self._reader is not None
+        found: dict[str, _TokenInfo] = {}
+        for raw, info in zip(raws, self._reader.read(raws), strict=True):
+            if info is None:  # not a plain word
+                info = self._analyze(raw)
+            elif info is False:  # a plain word holding a lexicon root
+                info = self._analyze_full(raw)
+            found[raw] = info
         return found
 
     def _clean_infos(self, raws: list[str], mains: list[str]) -> list[_TokenInfo]:
@@ -582,8 +594,8 @@ class Detector:
         toks: list[tuple[int, int, _TokenInfo]] = []
         fragments = "f" in codes and _has_fragments(codes, infos)
         if marked or model_holds or fragments or self._watched_re is not None:
-            found = list(_finditer(text))  # the same tokens as raws, with their places
-            toks = list(zip(map(_match_start, found), map(_match_end, found), infos, strict=True))
+            starts, ends = token_bounds(text)  # the same tokens as raws, with their places
+            toks = list(zip(starts, ends, infos, strict=True))
         run: list[tuple[int, int, str]] = []
         last = -2
         weak_p = p if self.model is not None else -1.0

@@ -33,6 +33,7 @@ from hub.events import (
     run_deferred,
     start_after_commit,
 )
+from hub.sqlite_driver import OneTripDBAPI
 from hub.stamps import TableStamps
 
 NAMING_CONVENTION = {
@@ -102,6 +103,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # A session or connection ends its own transaction when it closes; the pool's
         # second ROLLBACK on return is one more hop to aiosqlite's thread per request.
         kwargs.setdefault("pool_reset_on_return", None)
+        kwargs.setdefault("module", OneTripDBAPI())
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

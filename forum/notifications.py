@@ -177,6 +177,8 @@ async def on_reply(session: AsyncSession, event: Event) -> None:
         ):
             if audience.may_read_section(await load_principal(session, person), section):
                 to.append((person.id, None))
+    if not to:  # most replies: no one else follows the topic
+        return
     await enqueue(session, topic.school_id, to, Message(
         kind=NotificationKind.FORUM_REPLIES,
         title=f"Новый ответ в теме «{topic.title}»",

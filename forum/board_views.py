@@ -62,7 +62,7 @@ async def _board_list(request: web.Request) -> Fragment:
     require(principal, Action.READ_BOARD)
     stamp = fragments.stamp(request, BOARD_TABLES)
     cache = request.app[FRAGMENTS]
-    async with request.app[DB].session() as session:
+    async with request.app[DB].reading() as session:
         now = clock.now()
         rows = await board.board_rows(session, principal, now)
         key = ("board", principal.school_id, tuple(rows))

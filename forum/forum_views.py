@@ -97,7 +97,7 @@ async def _topic_context(request: web.Request, topic_id: int, page: int | None) 
     size = min(max(query_int(request, "size", topics.PAGE_SIZE) or topics.PAGE_SIZE, 10), 100)
     stamp = fragments.stamp(request, TOPIC_TABLES)
     cache = request.app[FRAGMENTS]
-    async with request.app[DB].transaction() as session:
+    async with request.app[DB].reading() as session:
         view = await topics.reader_view(session, principal, topic_id)
         may_post = audience.may_post_in_section(principal, view.section)
         # Readers of one kind share the rendered posts; a reader whose own posts mark the
@@ -111,8 +111,9 @@ async def _topic_context(request: web.Request, topic_id: int, page: int | None) 
                                            may_post)
             if not 0 < last_read < fragment.facts.last_id:  # no "new" marks in it
                 cache.put(key, stamp, fragment)
-        facts: PostsFacts = fragment.facts
-        if principal.person_id is not None:
+    facts: PostsFacts = fragment.facts
+    if principal.person_id is not None and facts.last_id > last_read:
+        async with request.app[DB].transaction() as session:
             await topics.move_marker(session, principal.person_id, view.state, topic_id,
                                      facts.last_id)
     return {

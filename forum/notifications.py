@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import html
 import re
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, exists, or_, select
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum import audience
@@ -159,16 +169,38 @@ _SUBSCRIBERS = select(_subscriptions.c.person_id).where(
 )
 
 
+def followers_column(topic_id: Any, author_id: Any) -> ScalarSelect[str | None]:
+    """Who follows a topic, but its new post's author, as one column ("3,17"; NULL for no
+    one) that a reply reads with its topic: telling them then takes no statement of its
+    own (ReplyPosted.followers)."""
+    person_id = _subscriptions.c.person_id
+    return (
+        select(func.aggregate_strings(person_id.cast(String), ","))
+        .where(_subscriptions.c.topic_id == topic_id, person_id != author_id)
+        .scalar_subquery()
+    )
+
+
+def followers_of(column: str | None) -> tuple[int, ...]:
+    """The ids of followers_column's value."""
+    return tuple(int(person) for person in column.split(",")) if column else ()
+
+
 async def on_reply(session: AsyncSession, event: Event) -> None:
     assert isinstance(event, ReplyPosted)
+    if event.followers == ():  # read with the topic: no one else follows it
+        return
     post = await session.get(Post, event.post_id)
     topic = await session.get(Topic, event.topic_id)
     if post is None or topic is None:
         return
     section = await session.get_one(Section, topic.section_id)
-    subscribers = [p for p in await session.scalars(
-        _SUBSCRIBERS, {"topic_id": topic.id}
-    ) if p != post.author_id]
+    if event.followers is not None:
+        subscribers = list(event.followers)
+    else:
+        subscribers = [p for p in await session.scalars(
+            _SUBSCRIBERS, {"topic_id": topic.id}
+        ) if p != post.author_id]
     allowed = await consenting(session, subscribers, ConsentPurpose.NOTIFICATIONS)
     to: list[tuple[int, int | None]] = []
     if allowed:
@@ -177,6 +209,8 @@ async def on_reply(session: AsyncSession, event: Event) -> None:
         ):
             if audience.may_read_section(await load_principal(session, person), section):
                 to.append((person.id, None))
+    if not to:  # most replies: no one else follows the topic
+        return
     await enqueue(session, topic.school_id, to, Message(
         kind=NotificationKind.FORUM_REPLIES,
         title=f"Новый ответ в теме «{topic.title}»",

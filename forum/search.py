@@ -62,6 +62,10 @@ async def _ensure_table(session: AsyncSession) -> None:
     _ready.add(engine)
 
 
+_UNINDEX = text("DELETE FROM forum_posts_fts WHERE rowid = :id")
+_INDEX = text("INSERT INTO forum_posts_fts (rowid, body) VALUES (:id, :body)")
+
+
 async def index_post(session: AsyncSession, post: Post, *, new: bool = False) -> None:
     """Keep SQLite's FTS table in step with a post (PostgreSQL indexes by itself); a `new`
     post has nothing indexed to replace."""
@@ -72,12 +76,8 @@ async def index_post(session: AsyncSession, post: Post, *, new: bool = False) ->
     if post.is_opening:
         title = await session.scalar(select(Topic.title).where(Topic.id == post.topic_id)) or ""
     if not new:
-        await session.execute(text("DELETE FROM forum_posts_fts WHERE rowid = :id"),
-                              {"id": post.id})
-    await session.execute(
-        text("INSERT INTO forum_posts_fts (rowid, body) VALUES (:id, :body)"),
-        {"id": post.id, "body": _indexed_text(post, title)},
-    )
+        await session.execute(_UNINDEX, {"id": post.id})
+    await session.execute(_INDEX, {"id": post.id, "body": _indexed_text(post, title)})
 
 
 @dataclass(frozen=True)

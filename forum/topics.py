@@ -41,6 +41,7 @@ from forum import audience, gate, search
 from forum.board import ERASED_AUTHOR, author_names
 from forum.live import note_after_commit
 from forum.models import Post, Section, SectionKind, Status, Subscription, Topic, TopicRead
+from forum.notifications import followers_column, followers_of
 from hub import clock
 from hub.auth.access import AccessDenied, Action, Principal
 from hub.errors import Conflict, Invalid, NotFound
@@ -488,28 +489,41 @@ async def create_topic(
 @functools.cache
 def _topic_to_answer_statement(sees_held: bool) -> Select[*tuple[Any, ...]]:
     """The statement of _topic_to_answer, built once; its parameters are the topic, the
-    school, the person, the form's token and the time (the author's mute)."""
+    school, the person, the form's token and the time (the author's mute); it reads who
+    else follows the topic too (told of the reply)."""
     person: BindParameter[int] = bindparam("person_id")
     earlier = select(Post.id).where(
         Post.author_id == person, Post.form_token == bindparam("form_token")
     ).scalar_subquery()
     muted_until, words = facts_columns(person, bindparam("now"), bindparam("school_id"))
+    followers = followers_column(Topic.id, person)
     return (
-        select(Topic, Section, earlier, muted_until, words)
+        select(Topic, Section, earlier, muted_until, words, followers)
         .join(Section, Section.id == Topic.section_id)
         .where(Topic.id == bindparam("topic_id"), Topic.school_id == bindparam("school_id"),
                _topics_visible_to(sees_held, person))
     )
 
 
+@dataclass(frozen=True)
+class Answering:
+    """A topic about to be answered, as _topic_to_answer reads it."""
+
+    topic: Topic
+    section: Section
+    earlier_id: int | None  # the post the same form made before
+    facts: Facts | None  # what the screening of the answer reads
+    followers: tuple[int, ...] | None  # who else follows the topic
+
+
 async def _topic_to_answer(
     session: AsyncSession, principal: Principal, topic_id: int, form_token: str | None
-) -> tuple[Topic, Section, int | None, Facts | None]:
-    """get_topic, the post the reader's form `form_token` made before, if any, and the
-    facts the screening of the answer reads: one statement."""
+) -> Answering:
+    """get_topic, the post the reader's form `form_token` made before, if any, the facts
+    the screening of the answer reads and who else follows the topic: one statement."""
     if principal.person_id is None:
         topic, section = await get_topic(session, principal, topic_id)
-        return topic, section, None, None
+        return Answering(topic, section, None, None, None)
     found = (await session.execute(
         _topic_to_answer_statement(audience.sees_held(principal)),
         {"topic_id": topic_id, "school_id": principal.school_id,
@@ -518,10 +532,11 @@ async def _topic_to_answer(
     )).first()
     if found is None:
         raise NotFound("Тема не найдена.")
-    topic, section, earlier_id, muted_until, words = found
+    topic, section, earlier_id, muted_until, words, followers = found
     if not audience.may_read_section(principal, section):
         raise NotFound("Раздел не найден.")
-    return topic, section, earlier_id, Facts(muted_until, words)
+    return Answering(topic, section, earlier_id, Facts(muted_until, words),
+                     followers_of(followers))
 
 
 async def reply(
@@ -529,12 +544,12 @@ async def reply(
     quote_of_id: int | None = None, form_token: str | None = None,
 ) -> Written:
     """A reply (optionally quoting a post of the same topic): published or held."""
-    topic, section, earlier_id, facts = await _topic_to_answer(session, principal, topic_id,
-                                                               form_token)
-    _require_post_in(principal, section)
+    answering = await _topic_to_answer(session, principal, topic_id, form_token)
+    topic = answering.topic
+    _require_post_in(principal, answering.section)
     assert principal.person_id is not None
-    if earlier_id is not None:  # the same form again: the post it made
-        return Written(await session.get_one(Post, earlier_id), topic, True)
+    if answering.earlier_id is not None:  # the same form again: the post it made
+        return Written(await session.get_one(Post, answering.earlier_id), topic, True)
     if topic.status is not Status.PUBLISHED:
         raise Conflict("Тема ещё не опубликована: ответить можно после проверки модератором.")
     if quote_of_id is not None:
@@ -548,7 +563,7 @@ async def reply(
     body = gate.check_body(body)
     passed = await gate.pass_gate(
         session, school_id=principal.school_id, author_id=principal.person_id,
-        title="", source=body, facts=facts,
+        title="", source=body, facts=answering.facts,
     )
     post = await _insert_post(session, Post(
         school_id=principal.school_id, topic_id=topic.id, author_id=principal.person_id,
@@ -564,7 +579,7 @@ async def reply(
             author_id=principal.person_id, verdict=passed.verdict,
         )
     else:
-        await announce_post(session, topic, post)
+        await announce_post(session, topic, post, followers=answering.followers)
     log.info("post %s in topic %s by person %s: %s", post.id, topic.id, principal.person_id,
              passed.status.value)
     return Written(post, topic, False)
@@ -593,8 +608,10 @@ _MOVE_TOPIC_UP = (
 )
 
 
-async def announce_post(session: AsyncSession, topic: Topic, post: Post) -> None:
-    """A post became visible: the topic moves up, subscribers hear, open pages update."""
+async def announce_post(session: AsyncSession, topic: Topic, post: Post, *,
+                        followers: tuple[int, ...] | None = None) -> None:
+    """A post became visible: the topic moves up, subscribers hear, open pages update.
+    `followers`: who else follows the topic, if the caller read them in this transaction."""
     # One UPDATE of the one column, not a flush of the topic.
     last_post_at = max(topic.last_post_at, post.created_at)
     await session.execute(_MOVE_TOPIC_UP, {"topic_id": topic.id, "last_post_at": last_post_at})
@@ -602,7 +619,7 @@ async def announce_post(session: AsyncSession, topic: Topic, post: Post) -> None
     if not post.is_opening:
         await emit(session, ReplyPosted(
             school_id=post.school_id, post_id=post.id, topic_id=topic.id,
-            author_id=post.author_id or 0,
+            author_id=post.author_id or 0, followers=followers,
         ))
     note_after_commit(session, "topic", topic.id, post=post.id)
 

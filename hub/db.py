@@ -33,6 +33,7 @@ from hub.events import (
     run_deferred,
     start_after_commit,
 )
+from hub.sqlite_driver import OneTripDBAPI
 from hub.stamps import TableStamps
 
 NAMING_CONVENTION = {
@@ -102,6 +103,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # A session or connection ends its own transaction when it closes; the pool's
         # second ROLLBACK on return is one more hop to aiosqlite's thread per request.
         kwargs.setdefault("pool_reset_on_return", None)
+        kwargs.setdefault("module", OneTripDBAPI())
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -162,9 +164,19 @@ class Database:
         self.handlers = handlers if handlers is not None else EventHandlers()
         self.stamps = stamps if stamps is not None else TableStamps()
         self.engine = make_engine(url, **engine_kwargs)
+        watched = _watched_session_class(self.stamps)
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info={HANDLERS_KEY: self.handlers},
-            sync_session_class=_watched_session_class(self.stamps),
+            sync_session_class=watched,
+        )
+        # Reads on PostgreSQL without BEGIN and ROLLBACK around them (two round trips of a
+        # page that reads once); SQLite begins no transaction for a read anyway, and
+        # switching its connections to autocommit would cost a trip to their thread.
+        readers = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+        self._reads = async_sessionmaker(
+            readers, expire_on_commit=False, info={HANDLERS_KEY: self.handlers},
+            sync_session_class=watched,
         )
 
     @property
@@ -175,6 +187,15 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session; the caller commits. Rolled back if the block raises."""
         async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: each statement sees the data as of its own start, as
+        on SQLite, rather than one snapshot for the block (a page that reads once loses
+        nothing). Nothing written through it is announced to the stamps' caches: write in
+        `transaction()`."""
+        async with self._reads() as session:
             yield session
 
     @asynccontextmanager

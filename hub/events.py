@@ -66,6 +66,9 @@ class ReplyPosted(Event):
     post_id: int
     topic_id: int
     author_id: int
+    # The topic's followers but the author, when the service read them with the topic
+    # (forum.notifications.followers_column); None: the handler reads them.
+    followers: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

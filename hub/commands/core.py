@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import time
 from typing import Any
@@ -72,6 +73,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             for warning in settings.startup_warnings():
                 print(f"hub: warning: {warning}", file=sys.stderr, flush=True)
 
+        app.on_startup.append(_freeze_startup_objects)
         if index == 0:
             app.on_startup.append(announce)
         web.run_app(app, host=host, port=port, print=None, access_log=None,
@@ -84,6 +86,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print("hub: without HUB_REDIS_URL each process has its own live events and rate "
               "limits", file=sys.stderr)
     return run_processes(workers, serve)
+
+
+async def _freeze_startup_objects(_app: web.Application) -> None:
+    """What starting made (modules, mappers, compiled statements, the application) lives as
+    long as the process: kept out of the garbage collector's sight, a full collection walks
+    what requests made instead of some 200,000 objects. A request frees nearly all it makes
+    by reference counting, so the collector runs after 20,000 net new objects rather than
+    700: its share of a page's CPU drops from 3-7% to almost nothing (bench/forum.py)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:

@@ -27,7 +27,7 @@ BUDGET = {
     "/forum": 12,
     "section": 7,
     "topic": 1,  # the topic, marker, subscription and own marks; the posts are remembered
-    "reply": 19,  # the topic, the post and its index, a subscriber notified (outbox, deliveries)
+    "reply": 18,  # the topic and its followers, the post and its index, a follower told
     "/notifications": 2,
 }
 

@@ -43,7 +43,7 @@ from aiosmtplib import (
 from hub.config import Settings
 from hub.notify.acceptance import Turn
 from hub.notify.channel import ChannelName, Envelope, PermanentFailure, TemporaryFailure
-from mail.render import render_message, sender_address, wire_bytes
+from mail.render import message_id_of, recipient_of, render_message, sender_address, wire_bytes
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class SmtpChannel:
     async def send_message(self, message: EmailMessage, turn: Turn | None = None) -> str:
         """Send a rendered message to its To: address; the Message-ID when accepted. With a
         `turn`, DATA waits for it after RCPT (hub.notify.acceptance)."""
-        recipient = message["To"].addresses[0].addr_spec
+        recipient = recipient_of(message)
         data = wire_bytes(message)
         slot = await self._idle.get()
         try:
@@ -126,7 +126,7 @@ class SmtpChannel:
                         continue  # the server had closed an idle connection: once more
                     raise TemporaryFailure("SMTP server closed the connection") from None
                 slot.last_used, slot.reused = time.monotonic(), True
-                return str(message["Message-ID"])
+                return message_id_of(message)
             raise AssertionError("unreachable")
         finally:
             self._idle.put_nowait(slot)

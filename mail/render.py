@@ -74,6 +74,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    auto_reload=False,  # the templates ship with the code: no stat of the file per message
 )
 
 
@@ -236,13 +237,14 @@ def render_message(
     unsubscribe = unsubscribe_url(settings, envelope.person_id, kinds)
     subject = subject_of(envelope, settings)
     text, html = _bodies(envelope, subject, unsubscribe)
+    own_id = message_id(settings, envelope.delivery_id)
 
     headers = [
         ("From", sender_header(settings.mail_from)),
         ("To", address_header(to)),
         ("Subject", text_header("Subject", subject)),
         ("Date", format_datetime(now or clock.now())),
-        ("Message-ID", message_id(settings, envelope.delivery_id)),
+        ("Message-ID", own_id),
         # Only the one-click link (no mailbox reads a mailto unsubscribe); kept whole, not
         # folded into encoded words a mail client would not read as a URL.
         ("List-Unsubscribe", f"<{header_text(unsubscribe, 900)}>"),
@@ -255,7 +257,8 @@ def render_message(
     ]
     # Base64 keeps the message 7-bit (any relay takes it) and is compact for Cyrillic
     # (mail.wire writes it out without the email package's generator).
-    return OutgoingMessage(headers, _lines(text), _lines(html))
+    return OutgoingMessage(headers, _lines(text), _lines(html), recipient=to.addr_spec,
+                           message_id=own_id)
 
 
 def _lines(body: str) -> str:
@@ -267,6 +270,19 @@ def _lines(body: str) -> str:
 def sender_address(settings: Settings) -> str:
     """The envelope sender (MAIL FROM): the address part of settings.mail_from."""
     return parseaddr(settings.mail_from)[1] or "noreply@school.local"
+
+
+def recipient_of(message: EmailMessage) -> str:
+    """The address a message goes to (RCPT TO): its To: address."""
+    if isinstance(message, OutgoingMessage):
+        return message.recipient
+    return str(message["To"].addresses[0].addr_spec)
+
+
+def message_id_of(message: EmailMessage) -> str:
+    if isinstance(message, OutgoingMessage):
+        return message.message_id
+    return str(message["Message-ID"])
 
 
 def wire_bytes(message: EmailMessage) -> bytes:

@@ -9,7 +9,8 @@ multipart/alternative of a text/plain and a text/html part, each UTF-8 in base64
 ends, 7-bit throughout.
 
 `OutgoingMessage` is an EmailMessage whose headers are stored raw and parsed only when
-someone reads one (`message["To"]`), carrying the wire bytes and the two bodies with it.
+someone reads one (`message["To"]`), carrying the wire bytes, the two bodies, the
+recipient's address and the Message-ID with it: sending needs no header parsed.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ HEADER_POLICY = policy.default.clone(refold_source="none")
 
 
 class OutgoingMessage(EmailMessage):
-    """A message as rendered for sending: raw headers, wire bytes and both bodies."""
+    """A message as rendered for sending: raw headers, wire bytes and both bodies, and
+    the envelope recipient and Message-ID as plain strings."""
 
-    def __init__(self, headers: list[tuple[str, str]], text: str, html: str) -> None:
+    def __init__(self, headers: list[tuple[str, str]], text: str, html: str, *,
+                 recipient: str, message_id: str) -> None:
         super().__init__(policy=HEADER_POLICY)
         self._headers = list(headers)  # parsed lazily by the policy on access
         self.text = text
         self.html = html
+        self.recipient = recipient  # the To: address's addr-spec
+        self.message_id = message_id
         self.wire = _wire(headers, text, html)
 
 

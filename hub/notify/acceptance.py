@@ -44,7 +44,8 @@ class AcceptanceWindow:
     async def _enter(self) -> bool:
         """Take the window, waiting at most `wait`; False when it did not come free."""
         try:
-            await asyncio.wait_for(self._lock.acquire(), self.wait)
+            async with asyncio.timeout(self.wait):  # no task of its own, unlike wait_for
+                await self._lock.acquire()
         except TimeoutError:
             log.warning("another message held the acceptance window for %.1f s "
                         "(stalled?): sending without waiting", self.wait)

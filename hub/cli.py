@@ -14,7 +14,8 @@ from hub.config import Settings, load_settings
 from moderation import commands as moderation_commands
 
 # Each command module adds its commands with `add_commands(subparsers)`; a command sets
-# `func(settings, args)` (sync or async).
+# `func(settings, args)` (sync or async), and `loop_factory` when an async one is to run on
+# another event loop than asyncio's.
 COMMAND_MODULES = (core, imports, worker, demo, bot, notify_missing, moderation_commands)
 
 
@@ -38,5 +39,6 @@ def main(argv: list[str] | None = None) -> None:
     func: Callable[[Settings, argparse.Namespace], Any] = args.func
     result = func(settings, args)
     if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
+        with asyncio.Runner(loop_factory=getattr(args, "loop_factory", None)) as runner:
+            result = runner.run(result)
     sys.exit(result or 0)

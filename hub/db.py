@@ -26,6 +26,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
+from hub.autocommit import AutocommitConnections
 from hub.events import (
     HANDLERS_KEY,
     EventHandlers,
@@ -164,6 +165,8 @@ class Database:
         self.handlers = handlers if handlers is not None else EventHandlers()
         self.stamps = stamps if stamps is not None else TableStamps()
         self.engine = make_engine(url, **engine_kwargs)
+        self._engine_kwargs = engine_kwargs
+        self._autocommits: AutocommitConnections | None = None
         watched = _watched_session_class(self.stamps)
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info={HANDLERS_KEY: self.handlers},
@@ -223,11 +226,22 @@ class Database:
     async def autocommit(self, *written: str) -> AsyncIterator[AsyncConnection]:
         """A connection whose every statement commits on its own: a write that is one
         compare-and-set statement takes one round trip instead of BEGIN, the statement
-        and COMMIT. `written` names the tables its statements change (for the stamps)."""
-        async with self.engine.connect() as conn:
-            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        and COMMIT. Such connections stay open between writes (hub.autocommit). `written`
+        names the tables its statements change (for the stamps)."""
+        if self._autocommits is None:
+            self._autocommits = AutocommitConnections(self.engine, self._autocommit_engine)
+        async with self._autocommits.connection() as conn:
+            yield conn
         if written:
             self.stamps.bump(written)
 
+    def _autocommit_engine(self) -> AsyncEngine:
+        """Another engine for this database, with a small pool of autocommit connections."""
+        options = {"pool_size": 2, "max_overflow": 4} | self._engine_kwargs
+        return make_engine(self.url, **options | {"isolation_level": "AUTOCOMMIT"})
+
     async def dispose(self) -> None:
+        if self._autocommits is not None:
+            autocommits, self._autocommits = self._autocommits, None
+            await autocommits.close()
         await self.engine.dispose()

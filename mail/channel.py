@@ -10,15 +10,17 @@ Errors map onto the pipeline's two answers:
 
 A transaction is (MAIL, RCPT, DATA). If a reused connection turns out to be dead before the
 server has seen the message (MAIL or RCPT), the message goes again at once on a fresh
-connection; once DATA has started, a failure is reported and never repeated here, since the
-server may have kept the message: the failure is reported as uncertain, so the pipeline
-counts its next attempt (with the same Message-ID, mail.render) as a possible duplicate.
+connection; once DATA has started, a failure is reported and never repeated here. Once the
+final dot is out the server may have kept the message: a failure then is reported as
+uncertain, so the pipeline counts its next attempt (with the same Message-ID, mail.render)
+as a possible duplicate.
 
 Each transaction has its own time limit (`smtp_timeout`), and a worker holds as many
 connections as it has sends in flight (`pool_size`): a stalled DATA is cut by its own limit
-and holds up only its own connection. MAIL and RCPT run side by side on the pool; DATA
-waits for the send's turn (hub.notify.acceptance), so that at most one message of a worker
-is accepted and not yet recorded.
+and holds up only its own connection. MAIL, RCPT and the message's content run side by side
+on the pool; the final dot of DATA, after which the server may keep the message, waits for
+the send's turn (hub.notify.acceptance, mail.smtpdata), so that at most one message of a
+worker is accepted and not yet recorded.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from aiosmtplib import (
 from hub.config import Settings
 from hub.notify.acceptance import Turn
 from hub.notify.channel import ChannelName, Envelope, PermanentFailure, TemporaryFailure
-from mail.render import render_message, sender_address, wire_bytes
+from mail.render import message_id_of, recipient_of, render_message, sender_address, wire_bytes
+from mail.smtpdata import end_data, send_content
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class SmtpChannel:
     async def send_message(self, message: EmailMessage, turn: Turn | None = None) -> str:
         """Send a rendered message to its To: address; the Message-ID when accepted. With a
         `turn`, DATA waits for it after RCPT (hub.notify.acceptance)."""
-        recipient = message["To"].addresses[0].addr_spec
+        recipient = recipient_of(message)
         data = wire_bytes(message)
         slot = await self._idle.get()
         try:
@@ -126,7 +129,7 @@ class SmtpChannel:
                         continue  # the server had closed an idle connection: once more
                     raise TemporaryFailure("SMTP server closed the connection") from None
                 slot.last_used, slot.reused = time.monotonic(), True
-                return str(message["Message-ID"])
+                return message_id_of(message)
             raise AssertionError("unreachable")
         finally:
             self._idle.put_nowait(slot)
@@ -200,10 +203,18 @@ class SmtpChannel:
         except (SMTPException, OSError) as exc:
             smtp.close()
             raise TemporaryFailure(f"SMTP error: {type(exc).__name__}") from None
+        try:
+            await send_content(smtp, data)
+        except SMTPResponseException as exc:
+            await self._after_refusal(smtp, exc.code)
+            raise TemporaryFailure(f"SMTP server refused the message: {exc.code}") from None
+        except (SMTPException, OSError) as exc:  # no final dot yet: nothing was kept
+            smtp.close()
+            raise TemporaryFailure(f"SMTP error during DATA: {type(exc).__name__}") from None
         if turn is not None:
             await turn.begin()
         try:
-            await smtp.data(data)
+            await end_data(smtp)
         except SMTPResponseException as exc:
             await self._after_refusal(smtp, exc.code)
             raise TemporaryFailure(f"SMTP server refused the message: {exc.code}") from None

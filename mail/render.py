@@ -14,6 +14,7 @@ channel owns its links, the pipeline and other channels never see them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -74,6 +75,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    auto_reload=False,  # the templates ship with the code: no stat of the file per message
 )
 
 
@@ -138,8 +140,21 @@ def list_id(settings: Settings) -> str:
 
 def list_id_header(settings: Settings) -> str:
     """List-Id as written on the wire: the Cyrillic phrase as encoded words, the id as is."""
-    phrase, _, rest = list_id(settings).partition(" <")
+    return _list_id_header(list_id(settings))
+
+
+@functools.lru_cache(maxsize=16)  # one list per deployment
+def _list_id_header(value: str) -> str:
+    phrase, _, rest = value.partition(" <")
     return f"{text_header('List-Id', phrase)} <{rest}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _to_header(name: str, address: str) -> tuple[str, str]:
+    """The addr-spec and To: header of a recipient (InvalidAddress when it cannot be one),
+    worked out once for the many messages a parent receives."""
+    to = recipient_address(name, address)
+    return to.addr_spec, address_header(to)
 
 
 def message_id(settings: Settings, delivery_id: int) -> str:
@@ -229,20 +244,21 @@ def render_message(
     """The e-mail for `envelope`; InvalidAddress when its address cannot receive mail."""
     if not envelope.items:
         raise ValueError("an envelope without items")
-    to = recipient_address(envelope.recipient_name, envelope.address)
+    recipient, to = _to_header(envelope.recipient_name, envelope.address)
     # One-click unsubscribe (RFC 8058) from what this message is about: the kind of an
     # instant message, every kind a digest gathers.
     kinds = tuple(sorted({item.kind for item in envelope.items}))
     unsubscribe = unsubscribe_url(settings, envelope.person_id, kinds)
     subject = subject_of(envelope, settings)
     text, html = _bodies(envelope, subject, unsubscribe)
+    own_id = message_id(settings, envelope.delivery_id)
 
     headers = [
         ("From", sender_header(settings.mail_from)),
-        ("To", address_header(to)),
+        ("To", to),
         ("Subject", text_header("Subject", subject)),
         ("Date", format_datetime(now or clock.now())),
-        ("Message-ID", message_id(settings, envelope.delivery_id)),
+        ("Message-ID", own_id),
         # Only the one-click link (no mailbox reads a mailto unsubscribe); kept whole, not
         # folded into encoded words a mail client would not read as a URL.
         ("List-Unsubscribe", f"<{header_text(unsubscribe, 900)}>"),
@@ -255,7 +271,8 @@ def render_message(
     ]
     # Base64 keeps the message 7-bit (any relay takes it) and is compact for Cyrillic
     # (mail.wire writes it out without the email package's generator).
-    return OutgoingMessage(headers, _lines(text), _lines(html))
+    return OutgoingMessage(headers, _lines(text), _lines(html), recipient=recipient,
+                           message_id=own_id)
 
 
 def _lines(body: str) -> str:
@@ -267,6 +284,19 @@ def _lines(body: str) -> str:
 def sender_address(settings: Settings) -> str:
     """The envelope sender (MAIL FROM): the address part of settings.mail_from."""
     return parseaddr(settings.mail_from)[1] or "noreply@school.local"
+
+
+def recipient_of(message: EmailMessage) -> str:
+    """The address a message goes to (RCPT TO): its To: address."""
+    if isinstance(message, OutgoingMessage):
+        return message.recipient
+    return str(message["To"].addresses[0].addr_spec)
+
+
+def message_id_of(message: EmailMessage) -> str:
+    if isinstance(message, OutgoingMessage):
+        return message.message_id
+    return str(message["Message-ID"])
 
 
 def wire_bytes(message: EmailMessage) -> bytes:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from hub import migrate
 from hub.auth import accounts
+from hub.commands.eventloop import new_event_loop
 from hub.commands.processes import run_processes
 from hub.compose import open_database, prepare_database, web_app
 from hub.config import Settings
@@ -77,7 +78,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if index == 0:
             app.on_startup.append(announce)
         web.run_app(app, host=host, port=port, print=None, access_log=None,
-                    reuse_port=workers > 1 or None, loop=_event_loop())
+                    reuse_port=workers > 1 or None, loop=new_event_loop())
 
     if workers == 1:
         serve(0)
@@ -97,15 +98,6 @@ async def _freeze_startup_objects(_app: web.Application) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where it is installed (every request spends less in the loop), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from hub import compose
 from hub.broker import RedisBroker, set_broker
+from hub.commands.eventloop import new_event_loop
 from hub.config import Settings
 from hub.notify.worker import WorkerConfig
 
@@ -31,7 +32,8 @@ def add_commands(subparsers: Any) -> None:
                         help="seconds between polls when no wake-up comes")
     parser.add_argument("--backoff", type=float, default=WorkerConfig.backoff_base,
                         help="seconds before the first retry after a temporary failure")
-    parser.set_defaults(func=cmd_worker)
+    # uvloop where installed: each message's sends and commits cost less CPU in its loop.
+    parser.set_defaults(func=cmd_worker, loop_factory=new_event_loop)
 
 
 async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,9 +5,9 @@ A worker killed after the SMTP server's 250 but before "sent" is committed loses
 record, and the message goes again (with the same Message-ID, counted as a possible
 duplicate). With several sends in flight, several messages could be in that window when the
 kill comes: each would be a duplicate. So each send takes a `Turn`: the channel calls
-`begin()` just before the step after which the provider may keep the message (SMTP: DATA
-and its final dot; MAIL and RCPT stay concurrent), and the worker ends the turn once the
-outcome is committed. One fault then costs at most one duplicate per worker.
+`begin()` just before the step after which the provider may keep the message (SMTP: the
+final dot of DATA; MAIL, RCPT and the message's content stay concurrent), and the worker
+ends the turn once the outcome is committed. One fault then costs at most one duplicate per worker.
 
 A send whose turn does not come within `wait` seconds (another one stalled in DATA) goes on
 without it, so a stall holds the others up for that long only; two messages may then be in
@@ -44,7 +44,8 @@ class AcceptanceWindow:
     async def _enter(self) -> bool:
         """Take the window, waiting at most `wait`; False when it did not come free."""
         try:
-            await asyncio.wait_for(self._lock.acquire(), self.wait)
+            async with asyncio.timeout(self.wait):  # no task of its own, unlike wait_for
+                await self._lock.acquire()
         except TimeoutError:
             log.warning("another message held the acceptance window for %.1f s "
                         "(stalled?): sending without waiting", self.wait)

@@ -2,7 +2,7 @@
 server's retry_after, else an exponential backoff with jitter); failed for good; dead after
 too many tries; a channel that failed for good may ask for e-mail instead.
 
-An outcome is written only while the claim is still this worker's (claims.held_by). The
+An outcome is written only while the claim is still this worker's (claims.HELD). The
 only window for a duplicate message is between the provider accepting it and the "sent"
 row being committed, so that write is kept short: the outcomes of sends that finish
 together go out as one compare-and-set UPDATE that commits on its own (one round trip),
@@ -22,19 +22,19 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
-from sqlalchemy import Table, case, literal, update
+from sqlalchemy import bindparam, case, literal, update
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from hub import clock
 from hub.db import Database
 from hub.notify.channel import ChannelName
-from hub.notify.claims import Claimed, held_by
+from hub.notify.claims import DELIVERIES, HELD, Claimed, held_by
 from hub.notify.fallback import fallback_to_email
 from hub.notify.groupwrite import GroupWriter
-from hub.notify.models import Delivery, DeliveryStatus
+from hub.notify.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from hub.notify.worker import WorkerConfig
@@ -150,27 +150,53 @@ class Outcomes:
         updates = [self._update(rows) for rows in shapes.values()]
         ours: set[int] = set()
         if len(updates) == 1 and not any(o.fallback for o in outcomes):
-            async with self.db.autocommit(Delivery.__tablename__) as conn:
-                ours = set(await conn.scalars(updates[0]))
+            [(statement, params)] = updates
+            async with self.db.autocommit(DELIVERIES.name) as conn:
+                ours = set(await conn.scalars(statement, params))
             return [o.delivery_id in ours for o in outcomes]
         async with self.db.transaction() as session:
-            for statement in updates:
-                ours |= set(await session.scalars(
-                    statement.execution_options(synchronize_session=False)))
+            for statement, params in updates:
+                ours |= set(await session.scalars(statement, params))
             for outcome in outcomes:
                 if outcome.fallback and outcome.delivery_id in ours:
                     await fallback_to_email(session, outcome.delivery_id)
         return [o.delivery_id in ours for o in outcomes]
 
-    def _update(self, rows: Sequence[Outcome]) -> ReturningUpdate[tuple[int]]:
-        """Record `rows` (outcomes with the same columns) on the rows still ours."""
-        ids = [o.delivery_id for o in rows]
-        return (
-            update(Delivery).where(held_by(self.worker_id, ids))
+    def _update(self, rows: Sequence[Outcome]) -> tuple[ReturningUpdate[tuple[int]],
+                                                          dict[str, Any]]:
+        """The statement and parameters that record `rows` (outcomes with the same
+        columns) on the rows still ours: a statement built once per set of columns when
+        the rows share their values (one row always does), else one with a CASE on the
+        row's id where they differ."""
+        params = held_by(self.worker_id, [o.delivery_id for o in rows])
+        columns = tuple(sorted(rows[0].values))
+        if all(o.values == rows[0].values for o in rows[1:]):
+            return _recording(columns), params | {f"new_{c}": rows[0].values[c]
+                                                  for c in columns}
+        statement = (
+            update(DELIVERIES).where(HELD)
             .values(claimed_by=None, lease_until=None,
-                    **{c: _per_row(c, rows) for c in rows[0].values})
-            .returning(Delivery.id)
+                    **{c: _per_row(c, rows) for c in columns})
+            .returning(DELIVERIES.c.id)
         )
+        return statement, params
+
+
+_RECORDING: dict[tuple[str, ...], ReturningUpdate[tuple[int]]] = {}
+
+
+def _recording(columns: tuple[str, ...]) -> ReturningUpdate[tuple[int]]:
+    """The UPDATE that records an outcome setting `columns` (parameters `new_<column>`),
+    built once per set of columns."""
+    statement = _RECORDING.get(columns)
+    if statement is None:
+        statement = _RECORDING[columns] = (
+            update(DELIVERIES).where(HELD)
+            .values(claimed_by=None, lease_until=None,
+                    **{c: bindparam(f"new_{c}", type_=DELIVERIES.c[c].type) for c in columns})
+            .returning(DELIVERIES.c.id)
+        )
+    return statement
 
 
 def _per_row(column: str, rows: Sequence[Outcome]) -> Any:
@@ -178,6 +204,6 @@ def _per_row(column: str, rows: Sequence[Outcome]) -> Any:
     values = [o.values[column] for o in rows]
     if all(v == values[0] for v in values):
         return values[0]
-    kind = cast(Table, Delivery.__table__).c[column].type
-    return case(*((Delivery.id == o.delivery_id, literal(o.values[column], kind))
+    kind = DELIVERIES.c[column].type
+    return case(*((DELIVERIES.c.id == o.delivery_id, literal(o.values[column], kind))
                   for o in rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,21 @@ async def test_rejected_message_body_is_temporary(
         await channel.send(envelope())
     await channel.send(envelope())
     assert len(await smtp_sink.wait_for(1)) == 1
+
+
+async def test_lines_starting_with_a_dot_arrive_whole(
+    channel: SmtpChannel, smtp_sink: SmtpSink
+) -> None:
+    message = EmailMessage()
+    message["From"] = "noreply@school.local"
+    message["To"] = "anna@example.test"
+    message["Subject"] = "Dots"
+    message.set_content("first\n.\n..two\n.last", cte="7bit")
+    await channel.send_message(message)
+    [received] = await smtp_sink.wait_for(1)
+    assert received.text.replace("\r\n", "\n") == "first\n.\n..two\n.last\n"
+    await channel.send(envelope())  # the lone dot in the body did not end DATA early
+    assert len(await smtp_sink.wait_for(2)) == 2
 
 
 async def test_421_closes_and_the_next_send_reconnects(

@@ -140,6 +140,26 @@ async def test_reply_quote_subscribe_and_unread(
     assert "Подписаться на тему" in await (await client.get(f"/forum/topics/{topic}")).text()
 
 
+async def test_a_reply_sent_back_shows_the_menu_with_its_badges(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    """A form sent with a mistake is answered with its page: the menu is there, with the
+    unread count, as on any page (a POST that redirects builds none of it)."""
+    await sign_in(client, "parent5a")
+    await open_forum(client)
+    topic = await new_topic(client, await section_id(db, "school"))
+    await sign_in(client, "teacher5a")
+    assert (await reply(client, topic, "Я поеду с классом.")).status == 303  # type: ignore[attr-defined]
+
+    await sign_in(client, "parent5a")  # told of the reply: one unread notification
+    response = await reply(client, topic, "цитата", quote_of="999999")
+    assert response.status == 422  # type: ignore[attr-defined]
+    page = await response.text()  # type: ignore[attr-defined]
+    assert "Цитируемое сообщение не найдено" in page
+    assert re.search(r'href="/notifications">Уведомления <span class="badge">1</span>', page)
+    assert 'href="/forum" class="active"' in page
+
+
 async def test_pagination(client: TestClient, cast: Cast, db: Database) -> None:
     await sign_in(client, "coord")
     await open_forum(client)

@@ -7,12 +7,14 @@ import asyncio
 import datetime as dt
 import re
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 
 from forum.models import Post, Section, Status, Topic
 from hub import clock, events
 from hub.db import Database
+from hub.http import page_context
 from tests.forum.conftest import Capture, Cast, watch_word
 from tests.support.web import post_form, sign_in
 
@@ -158,6 +160,24 @@ async def test_a_reply_sent_back_shows_the_menu_with_its_badges(
     assert "Цитируемое сообщение не найдено" in page
     assert re.search(r'href="/notifications">Уведомления <span class="badge">1</span>', page)
     assert 'href="/forum" class="active"' in page
+
+
+async def test_a_failure_while_rendering_a_sent_form_gets_the_error_page(
+    client: TestClient, cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page of a form sent back is rendered inside the middlewares: when building it
+    fails, the person gets the hub's error page, not a bare server error."""
+    await sign_in(client, "parent5a")
+    await open_forum(client)
+    topic = await new_topic(client, await section_id(db, "school"))
+
+    async def broken(request: object) -> dict[str, object]:
+        raise RuntimeError("the badge count failed")
+
+    monkeypatch.setattr(page_context, "common_context", broken)
+    response = await reply(client, topic, "цитата", quote_of="999999")
+    assert response.status == 500  # type: ignore[attr-defined]
+    assert "Что-то пошло не так" in await response.text()  # type: ignore[attr-defined]
 
 
 async def test_pagination(client: TestClient, cast: Cast, db: Database) -> None:

@@ -5,6 +5,7 @@ module only maps an announcement's audience or a section's kind onto those actio
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
@@ -121,13 +122,24 @@ _SECTION_ACTIONS: dict[SectionKind, tuple[Action, Action]] = {
 }
 
 
-def may_read_section(principal: Principal, section: Section) -> bool:
+class SectionLike(Protocol):
+    """What the rules read of a section: a Section, or those columns of a plain row."""
+
+    @property
+    def school_id(self) -> int: ...
+    @property
+    def kind(self) -> SectionKind: ...
+    @property
+    def class_id(self) -> int | None: ...
+
+
+def may_read_section(principal: Principal, section: SectionLike) -> bool:
     if section.school_id != principal.school_id:
         return False
     return can(principal, _SECTION_ACTIONS[section.kind][0], section.class_id)
 
 
-def may_post_in_section(principal: Principal, section: Section) -> bool:
+def may_post_in_section(principal: Principal, section: SectionLike) -> bool:
     return may_read_section(principal, section) and can(
         principal, _SECTION_ACTIONS[section.kind][1], section.class_id
     )

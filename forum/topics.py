@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import BindParameter
 
 from forum import audience, gate, search
@@ -147,13 +148,15 @@ def _visible_topics(principal: Principal) -> ColumnElement[bool]:
     return _topics_visible_to(audience.sees_held(principal), principal.person_id)
 
 
-def _topics_visible_to(sees_held: bool, person_id: Any) -> ColumnElement[bool]:
+def _topics_visible_to(sees_held: bool, person_id: Any, topics: Any = Topic
+                       ) -> ColumnElement[bool]:
     """Topics a reader sees: published and not hidden, their own; for moderators, held and
-    hidden ones too. `person_id` is a value or a bound parameter."""
+    hidden ones too. `person_id` is a value or a bound parameter; `topics` the mapped
+    class, or the table's columns for a Core statement."""
     if sees_held:
-        return or_(Topic.status != Status.REJECTED, Topic.author_id == person_id)
-    shown = and_(Topic.status == Status.PUBLISHED, Topic.hidden == false())
-    return or_(shown, Topic.author_id == person_id)
+        return or_(topics.status != Status.REJECTED, topics.author_id == person_id)
+    shown = and_(topics.status == Status.PUBLISHED, topics.hidden == false())
+    return or_(shown, topics.author_id == person_id)
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,7 @@ POST_COLUMNS = (
     Post.hidden, Post.created_at, Post.edited_at, Post.reject_reason, Post.is_opening,
 )
 PostRow = Row[*tuple[Any, ...]]
+TopicRow = Row[*tuple[Any, ...]]  # a topic as a plain row: its columns by their names
 Authored = TypeVar("Authored", Topic, Post)
 
 
@@ -419,7 +423,7 @@ def _may_edit(principal: Principal, post: Post | PostRow, now: dt.datetime) -> b
 @dataclass(frozen=True)
 class Written:
     post: Post
-    topic: Topic
+    topic: Topic | TopicRow  # a reply reads its topic as a plain row
     duplicate: bool
 
 
@@ -433,7 +437,7 @@ async def _earlier(
     )
 
 
-def _require_post_in(principal: Principal, section: Section) -> None:
+def _require_post_in(principal: Principal, section: audience.SectionLike) -> None:
     if principal.person_id is None or not audience.may_post_in_section(principal, section):
         raise AccessDenied(Action.POST_SCHOOL_FORUM)
 
@@ -486,31 +490,51 @@ async def create_topic(
     return Written(post, topic, False)
 
 
+_TOPICS = cast(Table, Topic.__table__)
+_SECTIONS = cast(Table, Section.__table__)
+_POSTS = cast(Table, Post.__table__)
+_SECTION_PREFIX = "section__"  # its columns' names in a row of a topic and its section
+
+
 @functools.cache
 def _topic_to_answer_statement(sees_held: bool) -> Select[*tuple[Any, ...]]:
     """The statement of _topic_to_answer, built once; its parameters are the topic, the
     school, the person, the form's token and the time (the author's mute); it reads who
-    else follows the topic too (told of the reply)."""
+    else follows the topic too (told of the reply). Core, of the tables: a reply builds no
+    ORM object for the topic and its section unless someone is to be told of it."""
     person: BindParameter[int] = bindparam("person_id")
-    earlier = select(Post.id).where(
-        Post.author_id == person, Post.form_token == bindparam("form_token")
+    earlier = select(_POSTS.c.id).where(
+        _POSTS.c.author_id == person, _POSTS.c.form_token == bindparam("form_token")
     ).scalar_subquery()
     muted_until, words = facts_columns(person, bindparam("now"), bindparam("school_id"))
-    followers = followers_column(Topic.id, person)
+    followers = followers_column(_TOPICS.c.id, person)
     return (
-        select(Topic, Section, earlier, muted_until, words, followers)
-        .join(Section, Section.id == Topic.section_id)
-        .where(Topic.id == bindparam("topic_id"), Topic.school_id == bindparam("school_id"),
-               _topics_visible_to(sees_held, person))
+        select(*_TOPICS.c, *(column.label(_SECTION_PREFIX + column.key)
+                             for column in _SECTIONS.c),
+               earlier.label("earlier_id"), muted_until.label("muted_until"),
+               words.label("words"), followers.label("followers"))
+        .select_from(_TOPICS.join(_SECTIONS, _SECTIONS.c.id == _TOPICS.c.section_id))
+        .where(_TOPICS.c.id == bindparam("topic_id"),
+               _TOPICS.c.school_id == bindparam("school_id"),
+               _topics_visible_to(sees_held, person, _TOPICS.c))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SectionFacts:
+    """What the access rules read of a section (audience.SectionLike)."""
+
+    school_id: int
+    kind: SectionKind
+    class_id: int | None
 
 
 @dataclass(frozen=True)
 class Answering:
     """A topic about to be answered, as _topic_to_answer reads it."""
 
-    topic: Topic
-    section: Section
+    topic: Topic | TopicRow
+    section: Section | SectionFacts
     earlier_id: int | None  # the post the same form made before
     facts: Facts | None  # what the screening of the answer reads
     followers: tuple[int, ...] | None  # who else follows the topic
@@ -532,11 +556,41 @@ async def _topic_to_answer(
     )).first()
     if found is None:
         raise NotFound("Тема не найдена.")
-    topic, section, earlier_id, muted_until, words, followers = found
-    if not audience.may_read_section(principal, section):
+    section_facts = SectionFacts(found.section__school_id, found.section__kind,
+                                 found.section__class_id)
+    if not audience.may_read_section(principal, section_facts):
         raise NotFound("Раздел не найден.")
-    return Answering(topic, section, earlier_id, Facts(muted_until, words),
-                     followers_of(followers))
+    followers = followers_of(found.followers)
+    if followers:
+        # Those told of the reply are told by a handler that reads the topic and its
+        # section from the session (forum.notifications.on_reply): they join it as loaded.
+        _as_loaded(session, Topic, {column.key: found._mapping[column.key]
+                                    for column in _TOPICS.c})
+        _as_loaded(session, Section, {
+            column.key: found._mapping[_SECTION_PREFIX + column.key] for column in _SECTIONS.c
+        })
+    return Answering(found, section_facts, found.earlier_id, Facts(found.muted_until, found.words),
+                     followers)
+
+
+_KEPT = "forum.topics.kept"
+
+
+def _as_loaded(session: AsyncSession, model: type[Topic] | type[Section],
+               values: dict[str, Any]) -> None:
+    """A row already read, in the session as if loaded from it (unless it is there)."""
+    if _in_session(session, model, values["id"]) is None:
+        instance = model(**values)
+        make_transient_to_detached(instance)
+        session.add(instance)
+        # The identity map holds its objects weakly: the session keeps this one to its end.
+        session.info.setdefault(_KEPT, []).append(instance)
+
+
+def _in_session(session: AsyncSession, model: type[Authored] | type[Section], id_: int
+                ) -> Any:
+    """The object of that row the session has loaded, or None; no statement."""
+    return session.identity_map.get(identity_key(model, id_))
 
 
 async def reply(
@@ -585,7 +639,6 @@ async def reply(
     return Written(post, topic, False)
 
 
-_POSTS = cast(Table, Post.__table__)
 _POST_COLUMNS = tuple(column.key for column in _POSTS.columns if column.key != "id")
 _INSERT_POST = insert(_POSTS).returning(_POSTS.c.id)
 
@@ -601,21 +654,23 @@ async def _insert_post(session: AsyncSession, post: Post) -> Post:
     return post
 
 
-_TOPICS = cast(Table, Topic.__table__)
 _MOVE_TOPIC_UP = (
     update(_TOPICS).where(_TOPICS.c.id == bindparam("topic_id"))
     .values(last_post_at=bindparam("last_post_at"))
 )
 
 
-async def announce_post(session: AsyncSession, topic: Topic, post: Post, *,
+async def announce_post(session: AsyncSession, topic: Topic | TopicRow, post: Post, *,
                         followers: tuple[int, ...] | None = None) -> None:
     """A post became visible: the topic moves up, subscribers hear, open pages update.
     `followers`: who else follows the topic, if the caller read them in this transaction."""
     # One UPDATE of the one column, not a flush of the topic.
     last_post_at = max(topic.last_post_at, post.created_at)
     await session.execute(_MOVE_TOPIC_UP, {"topic_id": topic.id, "last_post_at": last_post_at})
-    set_committed_value(topic, "last_post_at", last_post_at)
+    # The loaded object, if any, in step with its row.
+    loaded = topic if isinstance(topic, Topic) else _in_session(session, Topic, topic.id)
+    if loaded is not None:
+        set_committed_value(loaded, "last_post_at", last_post_at)
     if not post.is_opening:
         await emit(session, ReplyPosted(
             school_id=post.school_id, post_id=post.id, topic_id=topic.id,

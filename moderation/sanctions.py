@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy import ScalarSelect, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import clock
@@ -29,13 +29,16 @@ async def active_mute(session: AsyncSession, person_id: int) -> dt.datetime | No
     return await session.scalar(select(mute_until(person_id, clock.now())))
 
 
+_SANCTIONS = cast(Table, Sanction.__table__)
+
+
 def mute_until(person_id: Any, now: Any) -> ScalarSelect[dt.datetime | None]:
     """active_mute as a column, to be read with other things in one statement (values or
-    bound parameters)."""
-    return select(func.max(Sanction.until)).where(
-        Sanction.person_id == person_id,
-        Sanction.kind == SanctionKind.MUTE,
-        Sanction.until > now,
+    bound parameters). Of the table, not the mapped class: a Core statement stays Core."""
+    return select(func.max(_SANCTIONS.c.until)).where(
+        _SANCTIONS.c.person_id == person_id,
+        _SANCTIONS.c.kind == SanctionKind.MUTE,
+        _SANCTIONS.c.until > now,
     ).scalar_subquery()
 
 

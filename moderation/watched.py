@@ -11,9 +11,9 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, delete, select, update
+from sqlalchemy import ScalarSelect, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,11 +138,13 @@ def configure(*, refuse_obscene: bool) -> None:
     _options.refuse_obscene = refuse_obscene
 
 
+_VERSIONS = cast(Table, WatchedWordsVersion.__table__)
+
+
 def words_stamp(school_id: Any) -> ScalarSelect[str | None]:
-    """The version of the school's watched words, as a column (None: never changed)."""
-    return select(WatchedWordsVersion.stamp).where(
-        WatchedWordsVersion.school_id == school_id
-    ).scalar_subquery()
+    """The version of the school's watched words, as a column (None: never changed). Of
+    the table, not the mapped class: a Core statement stays Core."""
+    return select(_VERSIONS.c.stamp).where(_VERSIONS.c.school_id == school_id).scalar_subquery()
 
 
 async def detector_for(session: AsyncSession, school_id: int, *,

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from hub import clock
 from hub.http.keys import CSRF_TOKEN, DB
+from hub.http.page_context import page_response
 from hub.stamps import Stamp
 
 MAX_AGE = 60.0  # seconds: the bound for writes no stamp saw (another machine)
@@ -38,7 +39,6 @@ CSRF_MARKER = Markup(f"csrf-{secrets.token_hex(16)}")
 
 
 SLOT = Markup(f"fragment-{secrets.token_hex(16)}")  # where render_with puts a fragment
-_SLOT = SLOT.encode()
 
 
 @dataclass(frozen=True)
@@ -129,9 +129,9 @@ def render_with(request: web.Request, template: str, context: dict[str, Any], na
                 fragment: Fragment, *, status: int = 200) -> web.Response:
     """`template` rendered with `fragment` (this reader's token in its forms) as the value
     `name`: the page is rendered around a slot and the fragment's bytes go into it."""
-    response = aiohttp_jinja2.render_template(template, request, {**context, name: SLOT},
-                                              status=status)
-    assert isinstance(response.body, bytes)
-    head, tail = response.body.split(_SLOT, 1)
-    response.body = b"".join((head, personal(request, fragment), tail))
-    return response
+    def build() -> bytes:
+        page = aiohttp_jinja2.render_string(template, request, {**context, name: SLOT})
+        head, tail = page.split(SLOT, 1)
+        return b"".join((head.encode(), personal(request, fragment), tail.encode()))
+
+    return page_response(request, build, status=status)

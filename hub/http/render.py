@@ -1,4 +1,4 @@
-"""Templates: the Jinja2 environment, the common context, error pages."""
+"""Templates: the Jinja2 environment, rendering a page, error pages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from hub.http.badges import badge_value, setup_badges
+from hub.http import page_context
+from hub.http.badges import setup_badges
 from hub.http.fragments import setup_fragments
 from hub.http.keys import ACCOUNT, CSRF_TOKEN, NAV, PRINCIPAL, SETTINGS
 from hub.school import ROLE_TITLES, Role
@@ -33,7 +34,6 @@ def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
         app,
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(default=True),
-        context_processors=[_common_context],
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -41,6 +41,9 @@ def setup_templates(app: web.Application, packages: tuple[str, ...]) -> None:
         # template file on every render.
         auto_reload=False,
     )
+    # After the middlewares the kernel's application was made with (identity, CSRF), as
+    # aiohttp_jinja2's own context processors would be.
+    app.middlewares.append(page_context.middleware)
     env.filters["local"] = lambda value, fmt="%d.%m.%Y %H:%M": _local(app, value, fmt)
     env.globals["role_title"] = lambda role: ROLE_TITLES[Role(role)]
 
@@ -51,28 +54,12 @@ def _local(app: web.Application, value: dt.datetime | None, fmt: str) -> str:
     return value.astimezone(app[SETTINGS].tz).strftime(fmt)
 
 
-async def _common_context(request: web.Request) -> dict[str, Any]:
-    principal = request.get(PRINCIPAL)
-    nav = []
-    if principal is not None:
-        items = request.app[NAV]
-        for item in sorted(items, key=lambda i: i.order):
-            if item.visible(principal):
-                badge = await badge_value(request, item, principal) if item.badge else None
-                nav.append({"title": item.title, "path": item.path, "badge": badge})
-    return {
-        "principal": principal,
-        "account": request.get(ACCOUNT),
-        "csrf_token": request.get(CSRF_TOKEN, ""),
-        "nav": nav,
-        "request_path": request.path,
-    }
-
-
 def render(
     request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> web.Response:
-    return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
+    return page_context.page_response(
+        request, lambda: aiohttp_jinja2.render_string(template, request, context or {}).encode(),
+        status=status)
 
 
 # What a person reads for an HTTP error that came with aiohttp's English reason.
@@ -116,7 +103,9 @@ def error_page(request: web.Request, status: int, title: str, message: str) -> w
         "title": title,
         "message": message,
     }
-    return render(request, "error.html", context, status=status)
+    # The whole context is here: rendered now, whatever the request's method.
+    text = aiohttp_jinja2.get_env(request.app).get_template("error.html").render(context)
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 
 def redirect(location: str) -> web.Response:

@@ -7,12 +7,14 @@ import asyncio
 import datetime as dt
 import re
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 
 from forum.models import Post, Section, Status, Topic
 from hub import clock, events
 from hub.db import Database
+from hub.http import page_context
 from tests.forum.conftest import Capture, Cast, watch_word
 from tests.support.web import post_form, sign_in
 
@@ -138,6 +140,44 @@ async def test_reply_quote_subscribe_and_unread(
     assert (await post_form(client, f"/forum/topics/{topic}/subscription",
                             {"subscribed": "0"})).status == 303
     assert "Подписаться на тему" in await (await client.get(f"/forum/topics/{topic}")).text()
+
+
+async def test_a_reply_sent_back_shows_the_menu_with_its_badges(
+    client: TestClient, cast: Cast, db: Database
+) -> None:
+    """A form sent with a mistake is answered with its page: the menu is there, with the
+    unread count, as on any page (a POST that redirects builds none of it)."""
+    await sign_in(client, "parent5a")
+    await open_forum(client)
+    topic = await new_topic(client, await section_id(db, "school"))
+    await sign_in(client, "teacher5a")
+    assert (await reply(client, topic, "Я поеду с классом.")).status == 303  # type: ignore[attr-defined]
+
+    await sign_in(client, "parent5a")  # told of the reply: one unread notification
+    response = await reply(client, topic, "цитата", quote_of="999999")
+    assert response.status == 422  # type: ignore[attr-defined]
+    page = await response.text()  # type: ignore[attr-defined]
+    assert "Цитируемое сообщение не найдено" in page
+    assert re.search(r'href="/notifications">Уведомления <span class="badge">1</span>', page)
+    assert 'href="/forum" class="active"' in page
+
+
+async def test_a_failure_while_rendering_a_sent_form_gets_the_error_page(
+    client: TestClient, cast: Cast, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page of a form sent back is rendered inside the middlewares: when building it
+    fails, the person gets the hub's error page, not a bare server error."""
+    await sign_in(client, "parent5a")
+    await open_forum(client)
+    topic = await new_topic(client, await section_id(db, "school"))
+
+    async def broken(request: object) -> dict[str, object]:
+        raise RuntimeError("the badge count failed")
+
+    monkeypatch.setattr(page_context, "common_context", broken)
+    response = await reply(client, topic, "цитата", quote_of="999999")
+    assert response.status == 500  # type: ignore[attr-defined]
+    assert "Что-то пошло не так" in await response.text()  # type: ignore[attr-defined]
 
 
 async def test_pagination(client: TestClient, cast: Cast, db: Database) -> None:

@@ -27,7 +27,9 @@ BUDGET = {
     "/forum": 12,
     "section": 7,
     "topic": 1,  # the topic, marker, subscription and own marks; the posts are remembered
-    "reply": 18,  # the topic and its followers, the post and its index, a follower told
+    # The topic and its followers, the post and its index, a follower told; no badge is
+    # counted for a POST that redirects.
+    "reply": 17,
     "/notifications": 2,
 }
 

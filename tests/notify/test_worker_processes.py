@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from hub.school import Person
 from tests.notify.conftest import post_grade, post_grades
 from tests.notify.waiting import eventually
 from tests.support.clock import real_time_env
+from tests.support.processes import free_port
 from tests.support.school import SchoolBuilder
 from tests.support.services import need_postgres, need_redis
 from tests.support.smtp import SmtpSink
@@ -165,17 +165,11 @@ async def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     assert taken_over and taken_over >= 1  # the dead worker's claims, taken after the lease
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivateRedis:
     """A redis-server of this test alone, so restarting it disturbs no one else."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process: asyncio.subprocess.Process | None = None
 
     @property

@@ -12,6 +12,7 @@ from itertools import chain
 from typing import Any
 
 from . import lexicon
+from .lexicon import Category
 
 Tok = tuple[int, int, Any]
 
@@ -53,11 +54,15 @@ IMPERATIVES = frozenset(
     "отвянь отвали отвалите заткнись заткнитесь успокойся успокойтесь".split()
 )
 SELF = frozenset("я меня мне мной себя себе собой мы нас".split())  # not сам: "сам дурак"
+# After the word, only these make it the writer's own (нищеброд я, подлецом себя чувствую);
+# себе there is anyone's (такое только хамы могут себе позволить).
+SELF_AFTER = frozenset("я себя мы".split())
 # Verbs of naming: the word after them is reported or discussed, not thrown at anyone.
 NAMING = frozenset(
     "назвал назвала назвали назовут обозвал обозвала обозвали обзывает обзывают обзывал "
     "обзывала обзывали обзывать обзывайте обзываться называет называют называть называйте "
-    "называли называл называла дразнят дразнил дразнила дразнили".split()
+    "называли называл называла называешь называете обзываешь обзываете дразнят дразнил "
+    "дразнила дразнили".split()
 )
 # Words that show a text talks about words (the school's rules, a complaint).
 META = frozenset(
@@ -104,6 +109,25 @@ def aimed(msg: Message, i: int) -> bool:
     return False
 
 
+def threatened(msg: Message, i: int, form: str) -> bool:
+    """Is the weak threat word at token *i* (in normalised ``form``) aimed at a person?
+    Its object must stand within two words of it (тебя убить мало, всех повесить, убить
+    его, казнить гада); a subject does not count (вы можете повесить объявление)."""
+    if form in lexicon.THREAT_IN_PHRASES_ONLY:
+        return False
+    objects = lexicon.THREAT_OBJECTS
+    if form in lexicon.THREAT_ON_PEOPLE:
+        objects = objects | lexicon.THREAT_OBJECTS_OF_PEOPLE
+    toks = msg.toks
+    for k in chain(range(max(0, i - 2), i), range(i + 1, min(len(toks), i + 3))):
+        info = toks[k][2]
+        if not objects.isdisjoint(info.words):
+            return True
+        if k > i and info.hit is not None and info.hit.rule.category is Category.INSULT:
+            return True  # an insult as the object: казнить гада, убить гниду
+    return False
+
+
 def _named(text: str, toks: Sequence[Tok], k: int, i: int) -> bool:
     """Token *k* is a name (capitalised, not the first word) followed by a dash or "это"
     before the word at *i*: "Петров — клоун"."""
@@ -116,15 +140,16 @@ def _named(text: str, toks: Sequence[Tok], k: int, i: int) -> bool:
 
 
 def vocative(msg: Message, i: int) -> bool:
-    """An insult used as a form of address: set off by commas or opening the message, in a
-    message that speaks to someone (ты/вы, or a command: клоун, иди отсюда) or ends in "!"."""
+    """An insult used as a form of address: set off by commas, or a sentence of its own
+    (... опять! Козёл 😡), in a message that speaks to someone (ты/вы, or a command: клоун,
+    иди отсюда) or followed by "!"."""
     text, toks = msg.text, msg.toks
     s, e = toks[i][0], toks[i][1]
     before = text[max(0, s - 3) : s].rstrip()
     after = text[e : e + 3].lstrip()
-    if not (before.endswith(",") or i == 0):
+    if not (i == 0 or before.endswith((",", ".", "!", "?", "…"))):  # a clause of its own
         return False
-    if after and after[0] not in ",.!?)":
+    if after and after[0].isalnum():
         return False
     if i == 0 and not after:
         return False
@@ -152,7 +177,7 @@ def at_oneself(msg: Message, i: int) -> bool:
         if not FILLERS.issuperset(ws):
             break
     for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, нищеброд я
-        if not SELF.isdisjoint(_words(toks[k])):
+        if not SELF_AFTER.isdisjoint(_words(toks[k])):
             return not speaks_to_someone(msg)
     return False
 

@@ -359,8 +359,10 @@ class Detector:
             else:
                 words = tuple(mains)
             if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None \
-                    and _CYRILLIC_RE.search(raw) is not None:
-                # Dots, ? or brackets standing for letters: пи...да, д.бил.
+                    and _CYRILLIC_RE.search(raw) is not None \
+                    and parts[0].lower() not in lexicon.SHORT_WORDS:
+                # Dots, ? or brackets standing for letters: пи...да, д.бил (but after a
+                # whole everyday word they are an ellipsis: Ох...а ведь правда).
                 masked = "*".join(fold(p) for p in parts)
                 canon = lexicon.match_masked(masked)
                 if canon is not None:
@@ -618,6 +620,9 @@ class Detector:
             innocent = lexicon.INNOCENT_AFTER.get(hit.form)
             if innocent and i > 0 and innocent.intersection(toks[i - 1][2].words):
                 continue
+            innocent = lexicon.INNOCENT_BEFORE.get(hit.form)
+            if innocent and i + 1 < len(toks) and innocent.intersection(toks[i + 1][2].words):
+                continue
             category = hit.rule.category
             if category in (Category.INSULT, Category.RUDE) and not hit.masked and (
                     aim.discussed(msg, i)
@@ -629,7 +634,8 @@ class Detector:
                 if hit.rule.phrase_only or not (
                         (hit.rule.model_ok and weak_p >= self.weak_threshold
                          and not _capitalised(raws[i]))
-                        or aim.aimed(msg, i)
+                        or (aim.threatened(msg, i, hit.form) if category is Category.THREAT
+                            else aim.aimed(msg, i))
                         or self._paired(toks, i)
                         or (category is Category.INSULT and aim.vocative(msg, i))):
                     continue

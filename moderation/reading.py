@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, replace
+from itertools import product
 
 from . import lexicon
 from .lexicon import Rule
@@ -115,7 +116,7 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
             if canon is not None:
                 hit = _best(hit, _Hit(lexicon.masked_rule(canon), latin, True))
         return main, hit
-    if "*" not in main and not any(map(_may_match, forms.variants)) \
+    if "*" not in main and "@" not in piece and not any(map(_may_match, forms.variants)) \
             and not any("*" in v for v in forms.variants):
         return main, None  # no root in any reading: no rule can fire
     if lexicon.is_exception(main):
@@ -127,6 +128,8 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
             canon = lexicon.match_masked(v)
             if canon is not None:
                 hit = _best(hit, _Hit(lexicon.masked_rule(canon), v, True))
+            else:
+                hit = _best(hit, _filled_hit(v))
             continue
         r = lexicon.match_word(v)
         if r is not None:
@@ -135,10 +138,53 @@ def _check_piece(piece: str) -> tuple[str, _Hit | None]:
                 break
     if hit is None:
         hit = _phonetic_hit(main)
+    if hit is None and "@" in piece:
+        hit = _at_as_mask(piece)  # бл@ть: @ hides a letter it does not look like
     if hit is not None and forms.mixed and not hit.rule.strong and not hit.rule.phrase_only:
         # Latin look-alikes mixed into the word (тyпой): a disguise shows it is meant.
         hit = _Hit(replace(hit.rule, strong=True), hit.form, hit.masked)
     return main, hit
+
+
+# What a mask may hide when the masked word is not one of the common ones (ебн*лись): any
+# letter for a single mask; for two masks, the letters most often hidden; or nothing.
+_ANY_LETTER = (*"абвгдежзийклмнопрстуфхцчшщъыьэюя", "")
+_COMMON_HIDDEN = (*"аоеиуыяюлн", "")
+_MAX_FILLED_MASKS = 2
+_MIN_VISIBLE = 3
+
+
+def _filled_hit(masked: str) -> _Hit | None:
+    """A masked word read with each mask as one letter or none (ебн*лись -> ебнулись,
+    охуе**ть -> охуеть): the first reading that breaks a strong rule, else one that breaks
+    a weak rule (к*зел: aimed at no one, it stays clean). An everyday reading proves
+    nothing: a mask hides a word the writer would not write."""
+    pieces = masked.split("*")
+    masks = len(pieces) - 1
+    if not 1 <= masks <= _MAX_FILLED_MASKS or len(masked) - masks < _MIN_VISIBLE:
+        return None
+    weak: _Hit | None = None
+    for fill in product(_ANY_LETTER if masks == 1 else _COMMON_HIDDEN, repeat=masks):
+        word = pieces[0] + "".join(f + p for f, p in zip(fill, pieces[1:], strict=True))
+        if not _may_match(word):
+            continue
+        rule = lexicon.match_word(word)
+        if rule is None:
+            continue
+        hit = _Hit(lexicon.masked_rule(word), masked, True)
+        if rule.strong:
+            return hit
+        weak = weak or _Hit(replace(hit.rule, strong=False), masked, True)
+    return weak
+
+
+def _at_as_mask(piece: str) -> _Hit | None:
+    """A Cyrillic word whose @ is read as a mask, when reading it as а or о found nothing."""
+    forms = word_forms(piece.replace("@", "*"))
+    return next((h for v in forms.variants if "*" in v
+                 if (h := _filled_hit(v)) is not None), None)
+
+
 _KU_RE = re.compile(r"^(на|ни|по)ку(?=[йя])")
 _PHONETIC_SAFE_RE = re.compile(
     r"(?:на|по|ни|до|за|от|у|вы|съ|раз)?(?:ху[йяеюи]|пизд|пзд|[её]ба[нтл]|[её]бн|бляд|блят)\w*"

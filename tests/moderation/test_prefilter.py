@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from moderation import lexicon
+from moderation.frequent import frequent_words
 from moderation.normalize import collapse_all
 from moderation.prefilter import RootFilter, expand
 from moderation.reading import _may_match
@@ -49,9 +50,19 @@ def test_every_rule_word_in_the_vocabulary_is_a_candidate() -> None:
         words |= {w for ln in path.open(encoding="utf-8") for w in ln.lower().split()}
     words |= {w for ln in (HERE / "data" / "everyday_school.txt").open(encoding="utf-8")
               for w in ln.lower().split()}
+    words |= set(frequent_words()) | _literal_words()
     plain = {w.replace("ё", "е") for w in words if _PLAIN.fullmatch(w.replace("ё", "е"))}
     missed = sorted(w for w in plain if not _may_match(w) and _flagged(w))
     assert not missed, missed[:50]
+
+
+def _literal_words() -> set[str]:
+    """The whole words written out in the rules (убью, расстреляют, ...): each is a word
+    its rule matches, so each must reach the rule."""
+    return {w for _, pattern in lexicon._RULES for w in _LITERAL.findall(pattern)}
+
+
+_LITERAL = re.compile(r"(?<=[|(:])[а-яё]{2,}(?=[|)]|$)")
 
 
 def test_rules_tried_by_root_agree_with_the_whole_lexicon() -> None:
@@ -61,6 +72,7 @@ def test_rules_tried_by_root_agree_with_the_whole_lexicon() -> None:
     if not path.exists():
         pytest.skip("shared data not found")
     words = {w.replace("ё", "е") for ln in path.open(encoding="utf-8") for w in ln.lower().split()}
+    words |= {w.replace("ё", "е") for w in (*frequent_words(), *_literal_words())}
     forms = {f for w in words if _PLAIN.fullmatch(w) for f in (w, collapse_all(w))}
 
     def whole(form: str) -> str | None:

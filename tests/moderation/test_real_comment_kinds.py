@@ -1,0 +1,181 @@
+"""Kinds of abuse that real comments showed the detector missing, added in its fourth round:
+masks read letter by letter, threats aimed by their object, more slurs and insults of a
+person, sexual humiliation, "shut your mouth" and death wishes; each beside everyday
+sentences that use the same words."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation import Action, Category, Detector
+
+
+@pytest.fixture(scope="module")
+def det() -> Detector:
+    return Detector()
+
+
+def _reasons(v) -> list[tuple[str, str]]:
+    return [(r.matched, r.rule) for r in v.reasons]
+
+
+# --- masks that hide a letter the common words do not explain ----------------------------
+MASKED = [
+    "совсем ебн*лись там наверху",
+    "ебну*ись они все",
+    "ну ты и бл@ть",  # @ for я, not а or о
+    "охуе**ть можно с такими ценами",
+    "к*зел ты",  # a weak word, masked and aimed
+    "пост для долб...в",  # dots for letters in an inflected form
+]
+
+
+@pytest.mark.parametrize("text", MASKED)
+def test_masked_letters_are_read(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.HOLD, text
+    assert any(r.rule.startswith("masked:") for r in v.reasons), _reasons(v)
+
+
+MASK_LOOKALIKES = [
+    "мой адрес: иван@школа.рф, пишите",
+    "Оценка 5* за контрольную — это отлично",
+    "**Важно:** принести сменную обувь",
+    "Ох...а ведь правда, забыла про собрание",  # an ellipsis after a whole word
+    "Ну...а потом поговорим",
+    "Иванова Н.Н. ведёт урок в 5 «Б»",  # initials are not a masked word
+    "#школа #праздник",
+]
+
+
+@pytest.mark.parametrize("text", MASK_LOOKALIKES)
+def test_everyday_masks_and_dots_pass(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.ALLOW, (text, _reasons(v))
+
+
+# --- threats: aimed by their object, not their subject ------------------------------------
+THREATS = [
+    "повешу тебя на первом же столбе",
+    "таких грохнуть мало",
+    "казнить гада",  # an insult as the object
+    "когда его уже расстреляют",
+    "стрелять надо всех этих думцев",
+    "руки вырвать тому, кто это писал",
+    "бошки отрезать таким",
+    "всех на кол",
+]
+
+
+@pytest.mark.parametrize("text", THREATS)
+def test_threats_at_a_person_are_held(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.HOLD, text
+    assert Category.THREAT in v.categories, _reasons(v)
+
+
+THREAT_LOOKALIKES = [
+    "Вы можете повесить объявление на доску у входа",  # вы is the subject
+    "Распечатайте плакат и повесьте его на стену",
+    "Нужно повесить его рисунок на стенд",
+    "Не могу оторвать его от телефона",
+    "Надо было посадить его за первую парту",
+    "Не стоит на всех вешать ярлыки",
+    "Давайте убьём двух зайцев одним выстрелом",
+    "Вы хотите убить время до урока? Приходите в библиотеку",
+    "давить на педаль тормоза",
+    "Сухие листья нельзя сжечь на территории школы",
+    "Не забудьте мочить кисточку перед рисованием акварелью",
+    "Зуб мудрости пришлось вырвать, поэтому Саша не придёт",
+    "Нужно отрезать кусок ленты длиной 20 см",
+    "В 1937 году многих расстреляли — тема урока истории",
+]
+
+
+@pytest.mark.parametrize("text", THREAT_LOOKALIKES)
+def test_everyday_uses_of_threat_words_pass(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.ALLOW, (text, _reasons(v))
+
+
+# --- insults of a person, slurs ------------------------------------------------------------
+INSULTS = [
+    "эта свиноматка опять орёт под окнами",
+    "чепушило, иди учи уроки",
+    "дармоеды в управе опять ничего не сделали",
+    "майданутые опять набежали",
+    "ну ты и погань",
+    "скатина неблагодарная",
+    "ну и холуй",
+    "полудурок какой-то писал",
+    "лизоблюды начальства",
+    "такие шутки только пидоры себе позволяют",  # себе is theirs, not the writer's
+    "Вы только посмотрите, что пишут. Неучи!",  # a sentence of its own
+]
+
+
+@pytest.mark.parametrize("text", INSULTS)
+def test_insults_of_a_person_are_held(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.HOLD, text
+    assert Category.INSULT in v.categories, _reasons(v)
+
+
+INSULT_LOOKALIKES = [
+    "Северный олень живёт в тундре",
+    "Мы видели оленя в зоопарке",
+    "Железорудные окатыши производят на Лебединском ГОКе",
+    "Украшения для класса купим в пятницу",
+    "Лиза заболела, домашнее задание передам",
+    "Члены родительского комитета соберутся в среду",
+]
+
+
+@pytest.mark.parametrize("text", INSULT_LOOKALIKES)
+def test_everyday_words_near_new_insults_pass(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.ALLOW, (text, _reasons(v))
+
+
+# --- sexual humiliation, "shut your mouth", death wishes -----------------------------------
+PHRASES = {
+    "засунь себе своё мнение": Category.INSULT,
+    "закрой пасть": Category.INSULT,
+    "захлопни варежку, умник": Category.INSULT,
+    "закрой свой рот": Category.INSULT,
+    "этот мальчик хочет в очко": Category.INSULT,
+    "полижи ему зад": Category.INSULT,
+    "пусть сдохнет": Category.INSULT,
+    "да чтоб они все передохли": Category.INSULT,
+    "подавись своим ядом": Category.RUDE,
+}
+
+
+@pytest.mark.parametrize("text", list(PHRASES))
+def test_humiliating_phrases_are_held(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.HOLD, text
+    assert PHRASES[text] in v.categories, _reasons(v)
+
+
+PHRASE_LOOKALIKES = [
+    "Член родительского комитета соберёт деньги на экскурсию",
+    "Ребёнок упал на попу, ничего страшного, медсестра осмотрела",
+    "Укол в попу делают в процедурном кабинете",
+    "Очко в баскетболе засчитывается, если мяч попал в кольцо",
+    "Лев открыл пасть и зарычал — это из рассказа Толстого",
+    "Кошка любит лизать сметану",
+    "Закройте рот, когда жуёте, — правило этикета в столовой",
+    "Ребёнок может засунуть в рот мелкие детали конструктора",
+    "Засуньте сменку в пакет и подпишите его",
+    "Чтобы рыбки не сдохли, меняйте воду в аквариуме",
+    "Пусть цветы не засохнут, полейте их",
+    "Подавиться косточкой опасно, будьте внимательны",
+    "Вставить в рамку и повесить на стену",
+]
+
+
+@pytest.mark.parametrize("text", PHRASE_LOOKALIKES)
+def test_everyday_sentences_with_the_phrase_words_pass(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.ALLOW, (text, _reasons(v))

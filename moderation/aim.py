@@ -42,7 +42,7 @@ FILLERS = frozenset(
     "еще ещё уже очень конкретно типичный типичная типичные это эта этот натуральный "
     "натуральная обычный обычная был была были будешь будете есть всего лишь ведь "
     "какой какая какие опять снова редкий редкая редкостный редкостная настолько так "
-    "слишком абсолютно полностью невероятно жутко ужасно крайне".split()
+    "слишком абсолютно полностью невероятно жутко ужасно крайне как что чо че".split()
 )
 # Between an insult and a later address only these stand (клоун тут ты, дурак же ты).
 FILLERS_AFTER = frozenset("тут здесь же ведь и там это".split())
@@ -54,9 +54,10 @@ IMPERATIVES = frozenset(
     "отвянь отвали отвалите заткнись заткнитесь успокойся успокойтесь".split()
 )
 SELF = frozenset("я меня мне мной себя себе собой мы нас".split())  # not сам: "сам дурак"
-# After the word, only these make it the writer's own (нищеброд я, подлецом себя чувствую);
-# себе there is anyone's (такое только хамы могут себе позволить).
-SELF_AFTER = frozenset("я себя мы".split())
+# After the word, only these make it the writer's own (нищеброд я, дурак же я), and себя
+# right after it (подлецом себя чувствую); себе there is anyone's (такое только хамы могут
+# себе позволить), and so is a later себя (эта сука решила себя взорвать).
+SELF_AFTER = frozenset("я мы".split())
 # Verbs of naming: the word after them is reported or discussed, not thrown at anyone.
 NAMING = frozenset(
     "назвал назвала назвали назовут обозвал обозвала обозвали обзывает обзывают обзывал "
@@ -176,9 +177,14 @@ def at_oneself(msg: Message, i: int) -> bool:
             return not speaks_to_someone(msg)
         if not FILLERS.issuperset(ws):
             break
-    for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, нищеброд я
-        if not SELF_AFTER.isdisjoint(_words(toks[k])):
+    for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, дурак же я
+        if any(ch in ".!?" for ch in msg.text[toks[k - 1][1] : toks[k][0]]):
+            break  # the next sentence is about something else (Лера падла!!! Я скучаю)
+        ws = _words(toks[k])
+        if not SELF_AFTER.isdisjoint(ws) or (k == i + 1 and "себя" in ws):
             return not speaks_to_someone(msg)
+        if not FILLERS_AFTER.issuperset(ws):
+            break
     return False
 
 

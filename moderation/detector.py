@@ -31,6 +31,7 @@ from .reading import (
     _best,
     _capitalised,
     _check_piece,
+    _filled_hit,
     _Hit,
     _may_match,
     _rooted,
@@ -367,6 +368,8 @@ class Detector:
                 canon = lexicon.match_masked(masked)
                 if canon is not None:
                     hit = _Hit(lexicon.masked_rule(canon), masked, True)
+                elif ".." in raw or "…" in raw:  # п....здёныш; one dot is a missing space
+                    hit = _filled_hit(masked)
         model_words = _model_words(raw, words, hit)
         weight = 0.0
         count = 0

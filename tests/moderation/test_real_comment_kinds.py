@@ -27,7 +27,7 @@ MASKED = [
     "охуе**ть можно с такими ценами",
     "к*зел ты",  # a weak word, masked and aimed
     "пост для долб...в",  # dots for letters in an inflected form
-    "откуда в тебе столько зла, п....здёныш?",  # dots for a letter no common word explains
+    "ну ты и му..ило",  # dots for a letter of a form no common word explains
 ]
 
 
@@ -122,7 +122,7 @@ INSULTS = [
     "ты что, совсем тупой?",
     "менты казлы",
     "опять жыды виноваты",
-    "даунский чат, как всегда",
+    "у тебя даунский юмор",
 ]
 
 

@@ -117,6 +117,9 @@ _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
 _MODEL_REASON_MIN = 0.6
+# Kinds of word a text may talk about (слово «дурак», призывы расстрелять) rather than use;
+# an obscene word is held even then.
+_DISCUSSABLE = (Category.INSULT, Category.RUDE, Category.THREAT)
 MODEL_WINDOW = 64  # words per window the model reads in a long text
 MODEL_MIN_WORDS = 4  # the model alone does not hold a message shorter than this
 
@@ -627,7 +630,7 @@ class Detector:
             if innocent and i + 1 < len(toks) and innocent.intersection(toks[i + 1][2].words):
                 continue
             category = hit.rule.category
-            if category in (Category.INSULT, Category.RUDE) and not hit.masked and (
+            if category in _DISCUSSABLE and not hit.masked and (
                     aim.discussed(msg, i)
                     or (category is Category.INSULT and aim.at_oneself(msg, i))):
                 spared.append(i)

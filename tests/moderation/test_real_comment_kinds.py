@@ -197,3 +197,22 @@ PHRASE_LOOKALIKES = [
 def test_everyday_sentences_with_the_phrase_words_pass(det: Detector, text: str) -> None:
     v = det.check(text)
     assert v.action is Action.ALLOW, (text, _reasons(v))
+
+
+# --- rules that talk about such words -------------------------------------------------------
+RULES_ABOUT_WORDS = [
+    "Сообщения с призывами убить, повесить или расстрелять кого-либо удаляются.",
+    "Оскорбления по национальному признаку (например, «чурка», «хохол») запрещены.",
+    "Не допускаются выражения вроде «закрой рот» и «заткнись».",
+    "Если вам пишут «сдохни» или «убью», сообщите модератору.",
+]
+
+
+@pytest.mark.parametrize("text", RULES_ABOUT_WORDS)
+def test_rules_that_quote_or_name_such_words_pass(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.ALLOW, (text, _reasons(v))
+
+
+def test_a_call_to_kill_is_not_a_rule_about_one(det: Detector) -> None:
+    assert det.check("я призываю расстрелять их").action is Action.HOLD

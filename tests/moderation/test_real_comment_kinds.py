@@ -52,12 +52,6 @@ MASK_LOOKALIKES = [
 ]
 
 
-@pytest.mark.parametrize("text", MASK_LOOKALIKES)
-def test_everyday_masks_and_dots_pass(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.ALLOW, (text, _reasons(v))
-
-
 # --- threats: aimed by their object, not their subject ------------------------------------
 THREATS = [
     "повешу тебя на первом же столбе",
@@ -70,13 +64,6 @@ THREATS = [
     "бошки отрезать таким",
     "всех на кол",
 ]
-
-
-@pytest.mark.parametrize("text", THREATS)
-def test_threats_at_a_person_are_held(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.HOLD, text
-    assert Category.THREAT in v.categories, _reasons(v)
 
 
 THREAT_LOOKALIKES = [
@@ -96,12 +83,6 @@ THREAT_LOOKALIKES = [
     "Не надо отрывать руки от парты, пишите аккуратно",
     "В 1937 году многих расстреляли — тема урока истории",
 ]
-
-
-@pytest.mark.parametrize("text", THREAT_LOOKALIKES)
-def test_everyday_uses_of_threat_words_pass(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.ALLOW, (text, _reasons(v))
 
 
 # --- insults of a person, slurs ------------------------------------------------------------
@@ -126,13 +107,6 @@ INSULTS = [
 ]
 
 
-@pytest.mark.parametrize("text", INSULTS)
-def test_insults_of_a_person_are_held(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.HOLD, text
-    assert Category.INSULT in v.categories, _reasons(v)
-
-
 INSULT_LOOKALIKES = [
     "Северный олень живёт в тундре",
     "Мы видели оленя в зоопарке",
@@ -145,12 +119,6 @@ INSULT_LOOKALIKES = [
     "Пипец, опять контрольная по физике",  # a minced oath, like «блин»
     "я вёл себя как дурак, извините",  # the writer about himself
 ]
-
-
-@pytest.mark.parametrize("text", INSULT_LOOKALIKES)
-def test_everyday_words_near_new_insults_pass(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.ALLOW, (text, _reasons(v))
 
 
 # --- sexual humiliation, "shut your mouth", death wishes -----------------------------------
@@ -167,13 +135,15 @@ PHRASES = {
     "подавись своим ядом": Category.RUDE,
     "не хрюкай тут": Category.RUDE,
 }
+HELD = {**dict.fromkeys(THREATS, Category.THREAT), **dict.fromkeys(INSULTS, Category.INSULT),
+        **PHRASES}
 
 
-@pytest.mark.parametrize("text", list(PHRASES))
-def test_humiliating_phrases_are_held(det: Detector, text: str) -> None:
+@pytest.mark.parametrize("text", list(HELD))
+def test_abuse_is_held_as_its_kind(det: Detector, text: str) -> None:
     v = det.check(text)
     assert v.action is Action.HOLD, text
-    assert PHRASES[text] in v.categories, _reasons(v)
+    assert HELD[text] in v.categories, _reasons(v)
 
 
 PHRASE_LOOKALIKES = [
@@ -193,12 +163,6 @@ PHRASE_LOOKALIKES = [
 ]
 
 
-@pytest.mark.parametrize("text", PHRASE_LOOKALIKES)
-def test_everyday_sentences_with_the_phrase_words_pass(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.ALLOW, (text, _reasons(v))
-
-
 # --- rules that talk about such words -------------------------------------------------------
 RULES_ABOUT_WORDS = [
     "Сообщения с призывами убить, повесить или расстрелять кого-либо удаляются.",
@@ -208,11 +172,12 @@ RULES_ABOUT_WORDS = [
 ]
 
 
-@pytest.mark.parametrize("text", RULES_ABOUT_WORDS)
-def test_rules_that_quote_or_name_such_words_pass(det: Detector, text: str) -> None:
-    v = det.check(text)
-    assert v.action is Action.ALLOW, (text, _reasons(v))
-
-
 def test_a_call_to_kill_is_not_a_rule_about_one(det: Detector) -> None:
     assert det.check("я призываю расстрелять их").action is Action.HOLD
+
+
+@pytest.mark.parametrize("text", [*MASK_LOOKALIKES, *THREAT_LOOKALIKES, *INSULT_LOOKALIKES,
+                                  *PHRASE_LOOKALIKES, *RULES_ABOUT_WORDS])
+def test_everyday_sentences_with_the_same_words_pass(det: Detector, text: str) -> None:
+    v = det.check(text)
+    assert v.action is Action.ALLOW, (text, _reasons(v))

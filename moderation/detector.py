@@ -364,9 +364,11 @@ class Detector:
                 words = tuple(mains)
             if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None \
                     and _CYRILLIC_RE.search(raw) is not None \
-                    and parts[0].lower() not in lexicon.SHORT_WORDS:
+                    and parts[0].lower() not in lexicon.SHORT_WORDS \
+                    and not all(len(p) == 1 and p.isupper() for p in parts):
                 # Dots, ? or brackets standing for letters: пи...да, д.бил (but after a
-                # whole everyday word they are an ellipsis: Ох...а ведь правда).
+                # whole everyday word they are an ellipsis: Ох...а ведь правда; and О.А. are
+                # initials).
                 masked = "*".join(fold(p) for p in parts)
                 canon = lexicon.match_masked(masked)
                 if canon is not None:

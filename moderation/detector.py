@@ -33,6 +33,7 @@ from .reading import (
     _check_piece,
     _Hit,
     _may_match,
+    _read_piece,
     _rooted,
     _short_code,
 )
@@ -263,11 +264,10 @@ class Detector:
 
     def _joined_words(self, raw: str, parts: list[str]) -> _TokenInfo | None:
         """Several long enough words joined by punctuation: each is looked up (or analysed)
-        as a word of its own, and the token is clean if every word is. None: a word holds
-        a lexicon root, the full path decides."""
-        freq = self._frequent.get
-        seen = self._cache.get
-        infos = [freq(p) or seen(p) or self._new_info(p) for p in parts]
+        as a word of its own (the unseen ones read together, like a message's tokens), and
+        the token is clean if every word is. None: a word holds a lexicon root, the full
+        path decides."""
+        infos = self._infos(parts)
         if any(i.hit is not None for i in infos):
             return None
         words = tuple(w for i in infos for w in i.words)
@@ -343,7 +343,7 @@ class Detector:
         else:
             mains = []
             for p in parts:
-                m, h = _check_piece(p)
+                m, h = _read_piece(p)
                 if m:
                     mains.append(m)
                 hit = _best(hit, h)
@@ -352,7 +352,7 @@ class Detector:
                 hit = None
                 words = tuple(mains)
             elif short:
-                jm, jh = _check_piece("".join(parts))
+                jm, jh = _read_piece("".join(parts))
                 if jh is not None:
                     hit = _best(hit, jh)
                 words = (jm,) if jm else ()
@@ -550,15 +550,6 @@ class Detector:
             out.append(new(_TokenInfo, (words, model_words, None, weight, count, single, False,
                                         code)))
         return out
-
-    def _new_info(self, raw: str) -> _TokenInfo:
-        """Analyse an unseen token and remember it."""
-        info = self._analyze(raw)
-        if len(raw) <= _MAX_CACHED_TOKEN:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[raw] = info
-        return info
 
     def _fast(self, toks: list[str], infos: list[_TokenInfo], codes: str) -> Verdict | None:
         """The common case, a clean message, at C speed: None if it needs a closer look

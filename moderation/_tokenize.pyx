@@ -13,6 +13,8 @@ cdef inline bint _word(Py_UCS4 ch) noexcept:
     if ch < 0x80:
         return (0x30 <= ch <= 0x39 or 0x41 <= ch <= 0x5A or 0x61 <= ch <= 0x7A or ch == 0x5F
                 or ch == 0x2A or ch == 0x23 or ch == 0x40 or ch == 0x24 or ch == 0x25)
+    if 0x410 <= ch <= 0x44F or ch == 0x401 or ch == 0x451:  # Russian letters: the usual case
+        return True
     if Py_UNICODE_ISALNUM(ch):
         return True
     return (0x300 <= ch <= 0x36F or 0x483 <= ch <= 0x489 or 0x1AB0 <= ch <= 0x1AFF

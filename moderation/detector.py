@@ -103,6 +103,17 @@ class _TokenInfo(NamedTuple):
     code: str = "."  # "h" a lexicon hit, "s" a single letter, "." otherwise (for the fast path)
 
 
+class _Read(NamedTuple):
+    """A text read: its tokens, their analyses and codes (``_TokenInfo.code``), and its
+    words cut off by masks. ``check`` reads a text once, for the fast path and the full
+    pass."""
+
+    raws: list[str]
+    infos: list[_TokenInfo]
+    codes: str
+    masks: list[re.Match[str]]
+
+
 _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
 # A token's fields by position: itemgetter on a tuple is cheaper than attribute access.
 _code_of = itemgetter(_TokenInfo._fields.index("code"))
@@ -146,11 +157,20 @@ _TRAILING_MASK_RE = re.compile(
     r"(?<!\w)([бБ][лЛ]|[хХ][уУ][еЕ]?|[пП][иИ][зЗ][дД]|[еЕёЁ][бБ][аА])(?:\.{2,}|…|[*#%]+)(?!\w)")
 
 
+# The last letter of such a word, and the dots or mask after it: where the slow search
+# (a look-behind at every place) may begin.
+_TRAILING_MASK_END_RE = re.compile(r"[лЛуУеЕдДаА](?:\.\.|[…*#%])")
+_STEM_MAX = 4  # letters of the longest word _TRAILING_MASK_RE knows (пизд)
+
+
 def _trailing_masks(text: str) -> list[re.Match[str]]:
     """Words cut off by dots or masks at the end (бл..., ху**); most texts have no dots
-    in a row and no masks at all, and skip the search."""
+    in a row and no masks at all, and skip the search, and the others are searched from
+    the first place where such a word could end."""
     if ".." in text or "…" in text or "*" in text or "#" in text or "%" in text:
-        return list(_TRAILING_MASK_RE.finditer(text))
+        end = _TRAILING_MASK_END_RE.search(text)
+        if end is not None:
+            return list(_TRAILING_MASK_RE.finditer(text, max(0, end.start() + 1 - _STEM_MAX)))
     return []
 _TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "пизд": "пизда", "еба": "ебать",
                    "ёба": "ебать"}
@@ -209,6 +229,7 @@ class Detector:
         # score of the message reaches this (lower) threshold; never without a model.
         self.weak_threshold = self.model.weak_threshold if self.model is not None else 2.0
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
+        self._watched_rules = {f"watched:{w.action.value}:{w.pattern}": w for w in self.watched}
         self._cache: dict[str, _TokenInfo] = {}
         self._frequent: dict[str, _TokenInfo] = {}
         self._reader = reader_for(self.model, _TokenInfo)
@@ -394,22 +415,19 @@ class Detector:
         """Judge a message (and its title, if any). Spans refer to ``text``; findings in
         the title get negative-free spans relative to the title and rule prefixed
         ``title:``."""
-        pre: tuple[list[str], list[_TokenInfo], str] | None = None
+        read: _Read | None = None
         if not title and self._watched_re is None:
-            raws = _findall(text)
-            infos = self._infos(raws)
-            codes = "".join(map(_code_of, infos))
-            if not _trailing_masks(text):
-                fast = self._fast(raws, infos, codes)
+            read = self._read(text)
+            if not read.masks:
+                fast = self._fast(read.raws, read.infos, read.codes)
                 if fast is not None:
                     return fast
-            pre = (raws, infos, codes)
         reasons: list[Reason] = []
         model_score = 0.0
         for src, prefix in ((title, "title:"), (text, "")):
             if not src:
                 continue
-            p, found = self._scan(src, prefix, pre if src is text else None)
+            p, found = self._scan(src, prefix, read if src is text else None)
             model_score = max(model_score, p)
             reasons.extend(found)
         model_holds = any(r.rule.endswith("model") for r in reasons)
@@ -564,19 +582,20 @@ class Detector:
                 return None
         return _allowed(round(p, 4))
 
-    def _scan(self, text: str, prefix: str,
-              pre: tuple[list[str], list[_TokenInfo], str] | None = None,
+    def _read(self, text: str) -> _Read:
+        """The text's tokens with their analyses and codes, and its words cut off by masks."""
+        raws = _findall(text)
+        infos = self._infos(raws)
+        return _Read(raws, infos, "".join(map(_code_of, infos)), _trailing_masks(text))
+
+    def _scan(self, text: str, prefix: str, read: _Read | None = None,
               ) -> tuple[float, list[Reason]]:
         """The full pass. Token analysis is the cached, C-level part (findall + dict
         look-ups); the Python loop below visits only the tokens that need a decision
-        (lexicon hits and single letters of spaced-out words)."""
+        (lexicon hits and single letters of spaced-out words). ``read``: the text already
+        read by ``check``."""
         reasons: list[Reason] = []
-        if pre is None:
-            raws = _findall(text)
-            infos = self._infos(raws)
-            codes = "".join(map(_code_of, infos))
-        else:
-            raws, infos, codes = pre
+        raws, infos, codes, masks = read or self._read(text)
         marked = _marked(codes)
         p = 0.0
         if self.model is not None and any(map(_hits_of, infos)):
@@ -636,7 +655,7 @@ class Detector:
             reasons.extend(self._run_reasons(text, run, prefix))
         if fragments:
             reasons.extend(_fragment_reasons(text, toks, codes, prefix))
-        for m in _trailing_masks(text):
+        for m in masks:
             rule = lexicon.masked_rule(_TRAILING_CANON[m.group(1).lower()])
             reasons.append(Reason(m.start(), m.end(), m.group(), m.group().lower(),
                                   f"{prefix}masked:{rule.name}", rule.category, 0.9))
@@ -733,11 +752,10 @@ class Detector:
         action = Action.ALLOW
         score = model_score
         cats: set[Category] = set()
-        watched_rules = {f"watched:{w.action.value}:{w.pattern}": w for w in self.watched}
         for r in reasons:
             rule = r.rule.removeprefix("title:")
             if r.category is Category.WATCHED:
-                ww = watched_rules.get(rule)
+                ww = self._watched_rules.get(rule)
                 cats.add(Category.WATCHED)
                 if ww is None or ww.action is WatchAction.MASK:
                     continue

@@ -25,6 +25,25 @@ cdef extern from *:
     """
     int PLAINREAD_COMPENSATED_SUM
 
+cdef extern from *:
+    """
+    /* tuple.__new__(cls, fields) for a tuple subclass with no fields of its own (a
+       NamedTuple), without the call through tuple.__new__ and its argument checks. */
+    static PyObject *plainread_tuple_of(PyObject *cls, PyObject *fields) {
+        Py_ssize_t i, n = PyTuple_GET_SIZE(fields);
+        PyObject *out = ((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, n);
+        if (out == NULL)
+            return NULL;
+        for (i = 0; i < n; i++) {
+            PyObject *item = PyTuple_GET_ITEM(fields, i);
+            Py_INCREF(item);
+            PyTuple_SET_ITEM(out, i, item);
+        }
+        return out;
+    }
+    """
+    object plainread_tuple_of(object cls, tuple fields)
+
 cdef enum:
     MAX_GRAM = 10  # 6 bits a character: ten fit in 64 bits
     MAX_CHARS = 256  # longer tokens take the Python path
@@ -65,8 +84,7 @@ cdef class PlainReader:
     cdef frozenset address_words
     cdef frozenset short_words
     cdef frozenset root_edges
-    cdef object make_info  # tuple.__new__ bound to the token-info class
-    cdef object info_class
+    cdef object info_class  # a NamedTuple
 
     def __cinit__(self):
         self.keys = NULL
@@ -79,8 +97,11 @@ cdef class PlainReader:
     def __init__(self, model, root_iter, info_class, *, address_words, short_words,
                  root_edges, max_word):
         self.root_iter = root_iter
+        if not (isinstance(info_class, type) and issubclass(info_class, tuple)
+                and info_class.__itemsize__ == tuple.__itemsize__
+                and info_class.__basicsize__ == tuple.__basicsize__):
+            raise TypeError("the token-info class must be a tuple without fields of its own")
         self.info_class = info_class
-        self.make_info = tuple.__new__
         self.address_words = frozenset(address_words)
         self.short_words = frozenset(short_words)
         self.root_edges = frozenset(root_edges)
@@ -111,8 +132,8 @@ cdef class PlainReader:
         for key, weight in weights.items():
             if type(weight) is not float:
                 raise TypeError("the compiled reader adds float weights only")
-            if len(key) in orders:
-                self._put(key, weight)
+            if len(key) in orders or (3 <= len(key) <= MAX_GRAM and key[0] == " " == key[-1]):
+                self._put(key, weight)  # an n-gram, or a short word as a whole (" кот ")
 
     cdef void _put(self, str key, double weight):
         cdef uint64_t packed = 0
@@ -140,6 +161,21 @@ cdef class PlainReader:
             slot = (slot + 1) & self.mask
         return False
 
+    cdef bint _whole_word(self, Py_UCS4* padded, int* codes, int size, double* out) except -1:
+        """The weight of the whole padded word as a feature, if the model has one: packed
+        like an n-gram when it is short enough, else looked up in the model's dict."""
+        cdef uint64_t packed = 0
+        cdef int i
+        if size <= MAX_GRAM:
+            for i in range(size):
+                packed |= (<uint64_t> codes[i]) << (6 * i)
+            return self._get(packed, out)
+        value = self.whole_get(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, padded, size))
+        if value is None:
+            return False
+        out[0] = value
+        return True
+
     cdef double _weight(self, Py_UCS4* word, int length) except? -1.0:
         """The sum of the word's feature weights, as the automaton reports them."""
         cdef Py_UCS4 padded[MAX_CHARS + 2]
@@ -161,18 +197,15 @@ cdef class PlainReader:
             if self.orders[k] == size:
                 whole = False
         for e in range(size):
-            if e == size - 1 and whole:
-                value = self.whole_get(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND,
-                                                                 padded, size))
-                if value is not None:
-                    x = value
-                    t = total + x
-                    if PLAINREAD_COMPENSATED_SUM:
-                        if fabs(total) >= fabs(x):
-                            comp += (total - t) + x
-                        else:
-                            comp += (x - t) + total
-                    total = t
+            if e == size - 1 and whole and self._whole_word(padded, codes, size, &found):
+                x = found
+                t = total + x
+                if PLAINREAD_COMPENSATED_SUM:
+                    if fabs(total) >= fabs(x):
+                        comp += (total - t) + x
+                    else:
+                        comp += (x - t) + total
+                total = t
             for k in range(self.n_orders):
                 n = self.orders[k]
                 if n > e + 1:
@@ -333,8 +366,8 @@ cdef class PlainReader:
             single, code = "", "f"
         else:
             single, code = "", "w"
-        return self.make_info(self.info_class, (words, model_words, None, weight, count,
-                                                single, False, code))
+        return plainread_tuple_of(self.info_class, (words, model_words, None, weight, count,
+                                                    single, False, code))
 
 
 cdef str _collapse(str word):

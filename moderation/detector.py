@@ -103,17 +103,9 @@ class _TokenInfo(NamedTuple):
     code: str = "."  # "h" a lexicon hit, "s" a single letter, "." otherwise (for the fast path)
 
 
-class _Read(NamedTuple):
-    """A text read: its tokens, their analyses and codes (``_TokenInfo.code``), and its
-    words cut off by masks. ``check`` reads a text once, for the fast path and the full
-    pass."""
-
-    raws: list[str]
-    infos: list[_TokenInfo]
-    codes: str
-    masks: list[re.Match[str]]
-
-
+# A text read: its tokens, their analyses and codes (``_TokenInfo.code``), and its words
+# cut off by masks. ``check`` reads a text once, for the fast path and the full pass.
+_Read = tuple[list[str], list[_TokenInfo], str, list[re.Match[str]]]
 _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
 # A token's fields by position: itemgetter on a tuple is cheaper than attribute access.
 _code_of = itemgetter(_TokenInfo._fields.index("code"))
@@ -417,9 +409,9 @@ class Detector:
         ``title:``."""
         read: _Read | None = None
         if not title and self._watched_re is None:
-            read = self._read(text)
-            if not read.masks:
-                fast = self._fast(read.raws, read.infos, read.codes)
+            read = raws, infos, codes, masks = self._read(text)
+            if not masks:
+                fast = self._fast(raws, infos, codes)
                 if fast is not None:
                     return fast
         reasons: list[Reason] = []
@@ -586,7 +578,7 @@ class Detector:
         """The text's tokens with their analyses and codes, and its words cut off by masks."""
         raws = _findall(text)
         infos = self._infos(raws)
-        return _Read(raws, infos, "".join(map(_code_of, infos)), _trailing_masks(text))
+        return raws, infos, "".join(map(_code_of, infos)), _trailing_masks(text)
 
     def _scan(self, text: str, prefix: str, read: _Read | None = None,
               ) -> tuple[float, list[Reason]]:

@@ -11,6 +11,7 @@ order the feature automaton reports them (by end position, longer first) and the
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.tuple cimport PyTuple_Check, PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
 from libc.math cimport fabs
 from libc.stdint cimport uint64_t
@@ -66,6 +67,30 @@ cdef inline uint64_t _mix(uint64_t key) noexcept:
     key *= 0xff51afd7ed558ccdULL
     key ^= key >> 33
     return key
+
+
+cdef inline void _add(double* total, double* comp, double x) noexcept:
+    """``total += x`` as ``sum()`` adds floats on this Python version (from 3.12 with
+    Neumaier's compensation, kept in ``comp``)."""
+    cdef double t = total[0] + x
+    if PLAINREAD_COMPENSATED_SUM:
+        if fabs(total[0]) >= fabs(x):
+            comp[0] += (total[0] - t) + x
+        else:
+            comp[0] += (x - t) + total[0]
+    total[0] = t
+
+
+cdef inline double _summed(double total, double comp) noexcept:
+    """The sum once every term is added (``sum()`` adds a finite compensation last)."""
+    if PLAINREAD_COMPENSATED_SUM and comp != 0.0 and comp - comp == 0.0:
+        return total + comp
+    return total
+
+
+cdef enum:
+    WEIGHT_AT = 3  # the token-info fields _clean fills: weight and model_hits
+    HITS_AT = 4
 
 
 cdef class PlainReader:
@@ -184,7 +209,7 @@ cdef class PlainReader:
         cdef int e, k, n, i
         cdef bint whole = True
         cdef uint64_t packed
-        cdef double x, t, total = 0.0, comp = 0.0
+        cdef double total = 0.0, comp = 0.0
         cdef double found
         padded[0] = 0x20
         codes[0] = 1
@@ -198,14 +223,7 @@ cdef class PlainReader:
                 whole = False
         for e in range(size):
             if e == size - 1 and whole and self._whole_word(padded, codes, size, &found):
-                x = found
-                t = total + x
-                if PLAINREAD_COMPENSATED_SUM:
-                    if fabs(total) >= fabs(x):
-                        comp += (total - t) + x
-                    else:
-                        comp += (x - t) + total
-                total = t
+                _add(&total, &comp, found)
             for k in range(self.n_orders):
                 n = self.orders[k]
                 if n > e + 1:
@@ -214,17 +232,20 @@ cdef class PlainReader:
                 for i in range(n):
                     packed |= (<uint64_t> codes[e - n + 1 + i]) << (6 * i)
                 if self._get(packed, &found):
-                    x = found
-                    t = total + x
-                    if PLAINREAD_COMPENSATED_SUM:
-                        if fabs(total) >= fabs(x):
-                            comp += (total - t) + x
-                        else:
-                            comp += (x - t) + total
-                    total = t
-        if PLAINREAD_COMPENSATED_SUM and comp != 0.0 and comp - comp == 0.0:
-            total += comp
-        return total
+                    _add(&total, &comp, found)
+        return _summed(total, comp)
+
+    def totals(self, list infos):
+        """``sum()`` of the tokens' model weights and ``sum()`` of their feature counts."""
+        cdef double total = 0.0, comp = 0.0
+        cdef Py_ssize_t hits = 0
+        for info in infos:
+            if not PyTuple_Check(info):
+                raise TypeError("token infos are tuples")
+            # The items by the tuple's own layout: indexing a NamedTuple calls __getitem__.
+            _add(&total, &comp, <double> <object> PyTuple_GET_ITEM(info, WEIGHT_AT))
+            hits += <Py_ssize_t> <object> PyTuple_GET_ITEM(info, HITS_AT)
+        return _summed(total, comp), hits
 
     def read(self, list raws):
         """For each token: its analysis if it is a plain word without a root; False if it

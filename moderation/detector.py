@@ -433,6 +433,8 @@ class Detector:
         if model is None or not infos:
             return 0.0
         if len(infos) <= MODEL_WINDOW:
+            if self._reader is not None:  # the same sums, in C
+                return model.probability(*self._reader.totals(infos))
             return model.probability(sum(map(_weight_of, infos)), sum(map(_hits_of, infos)))
         ws = [0.0, *accumulate(map(_weight_of, infos))]
         ns = [0, *accumulate(map(_hits_of, infos))]

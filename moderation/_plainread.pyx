@@ -12,7 +12,7 @@ order the feature automaton reports them (by end position, longer first) and the
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.tuple cimport PyTuple_Check, PyTuple_GET_ITEM
-from cpython.unicode cimport PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
 from libc.math cimport fabs
 from libc.stdint cimport uint64_t
 
@@ -89,8 +89,9 @@ cdef inline double _summed(double total, double comp) noexcept:
 
 
 cdef enum:
-    WEIGHT_AT = 3  # the token-info fields _clean fills: weight and model_hits
+    WEIGHT_AT = 3  # the token-info fields _clean fills: weight, model_hits, code
     HITS_AT = 4
+    CODE_AT = 7
 
 
 cdef class PlainReader:
@@ -246,6 +247,38 @@ cdef class PlainReader:
             _add(&total, &comp, <double> <object> PyTuple_GET_ITEM(info, WEIGHT_AT))
             hits += <Py_ssize_t> <object> PyTuple_GET_ITEM(info, HITS_AT)
         return _summed(total, comp), hits
+
+    def known(self, list toks, dict frequent, dict cache):
+        """Each token's analysis in ``frequent`` or else in ``cache``; None if in neither."""
+        cdef Py_ssize_t i, n = len(toks)
+        cdef list out = [None] * n
+        for i in range(n):
+            tok = toks[i]
+            info = frequent.get(tok)
+            if info is None:
+                info = cache.get(tok)
+            out[i] = info
+        return out
+
+    def codes(self, list infos):
+        """``"".join(info.code for info in infos)``: each token's one-letter code."""
+        cdef Py_ssize_t i, n = len(infos)
+        cdef char* buf = <char*> PyMem_Malloc(n + 1)
+        cdef str code
+        if buf == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                info = infos[i]
+                if not PyTuple_Check(info):
+                    raise TypeError("token infos are tuples")
+                code = <str> PyTuple_GET_ITEM(info, CODE_AT)
+                if len(code) != 1 or code[0] > 0x7F:
+                    raise ValueError(f"not a one-letter code: {code!r}")
+                buf[i] = <char> code[0]
+            return PyUnicode_DecodeASCII(buf, n, NULL)
+        finally:
+            PyMem_Free(buf)
 
     def read(self, list raws):
         """For each token: its analysis if it is a plain word without a root; False if it

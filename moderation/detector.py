@@ -451,22 +451,17 @@ class Detector:
     def _infos(self, toks: list[str]) -> list[_TokenInfo]:
         """The analysis of each token: dictionary look-ups (the frequent forms, then the
         words this detector has seen), analysing only unseen tokens."""
-        infos = list(map(self._frequent.get, toks))
-        if all(infos):  # (a token's analysis is a non-empty tuple; faster than None in)
-            return cast(list[_TokenInfo], infos)
-        cache = self._cache
-        got = list(map(cache.get, toks, infos))
-        if all(got):
-            return cast(list[_TokenInfo], got)
-        unseen = list(dict.fromkeys(compress(toks, map(not_, got))))
-        if len(cache) + len(unseen) >= _CACHE_LIMIT:
-            cache.clear()
-            unseen = list(dict.fromkeys(compress(toks, map(not_, infos))))
-        found = self._analyze_unseen(unseen)
-        got = list(map(cache.get, toks, infos))
-        if not all(got):  # a token too long to remember, or the cache reached its limit
-            got = [i or found.get(t) or self._info(t) for i, t in zip(got, toks, strict=True)]
-        return cast(list[_TokenInfo], got)
+        got = self._known(toks)
+        if all(got):  # (a token's analysis is a non-empty tuple; faster than None in)
+            return cast("list[_TokenInfo]", got)
+        found = self._analyze_unseen(list(dict.fromkeys(compress(toks, map(not_, got)))))
+        return cast("list[_TokenInfo]", list(map(found.get, toks, got)))
+
+    def _known(self, toks: list[str]) -> list[_TokenInfo | None]:
+        """Each token's analysis if it is a frequent form or was seen before, else None."""
+        if self._reader is not None:
+            return self._reader.known(toks, self._frequent, self._cache)  # the same, in C
+        return list(map(self._cache.get, toks, map(self._frequent.get, toks)))
 
     def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
         """Analyse a message's unseen tokens together and remember them."""
@@ -580,7 +575,11 @@ class Detector:
         """The text's tokens with their analyses and codes, and its words cut off by masks."""
         raws = _findall(text)
         infos = self._infos(raws)
-        return raws, infos, "".join(map(_code_of, infos)), _trailing_masks(text)
+        if self._reader is not None:
+            codes = self._reader.codes(infos)  # the same string, joined in C
+        else:
+            codes = "".join(map(_code_of, infos))
+        return raws, infos, codes, _trailing_masks(text)
 
     def _scan(self, text: str, prefix: str, read: _Read | None = None,
               ) -> tuple[float, list[Reason]]:

@@ -89,6 +89,13 @@ class Verdict:
 
 
 
+# Enum members that the full pass and the decision compare with on every flagged message:
+# reading a member off its class goes through the enum metaclass's __getattr__ hook.
+_INSULT, _RUDE, _WATCHED = Category.INSULT, Category.RUDE, Category.WATCHED
+_ALLOW, _HOLD, _REFUSE = Action.ALLOW, Action.HOLD, Action.REFUSE
+_WATCH_REFUSE, _WATCH_MASK = WatchAction.REFUSE, WatchAction.MASK
+
+
 class _TokenInfo(NamedTuple):
     """What the detector knows about one distinct token (a tuple: cheap to create, and
     millions of them are created for unseen words)."""
@@ -622,9 +629,9 @@ class Detector:
             if innocent and i > 0 and innocent.intersection(toks[i - 1][2].words):
                 continue
             category = hit.rule.category
-            if category in (Category.INSULT, Category.RUDE) and not hit.masked and (
+            if category in (_INSULT, _RUDE) and not hit.masked and (
                     aim.discussed(msg, i)
-                    or (category is Category.INSULT and aim.at_oneself(msg, i))):
+                    or (category is _INSULT and aim.at_oneself(msg, i))):
                 spared.append(i)
                 continue  # talked about, or the writer about themself
             if not hit.rule.strong:
@@ -634,9 +641,9 @@ class Detector:
                          and not _capitalised(raws[i]))
                         or aim.aimed(msg, i)
                         or self._paired(toks, i)
-                        or (category is Category.INSULT and aim.vocative(msg, i))):
+                        or (category is _INSULT and aim.vocative(msg, i))):
                     continue
-            elif category is Category.RUDE and self.rude_unless_aimed \
+            elif category is _RUDE and self.rude_unless_aimed \
                     and hit.rule.name not in lexicon.RUDE_AIMED_BY_NATURE \
                     and not aim.aimed(msg, i) and not aim.addresses_someone(msg):
                 continue  # the school lets rude words pass unless aimed at someone
@@ -659,7 +666,7 @@ class Detector:
         if model_holds and spared:  # the model must not hold for a word the rules spared
             rest = [info for k, (_, _, info) in enumerate(toks) if k not in spared]
             model_holds = self._model_p(rest) >= self.hold_threshold
-        if model_holds and not any(r.category is not Category.WATCHED for r in reasons):
+        if model_holds and not any(r.category is not _WATCHED for r in reasons):
             reasons.append(self._model_reason(text, toks, p, prefix))
         return p, reasons
 
@@ -669,9 +676,9 @@ class Detector:
         for j in (i - 1, i + 1):
             if 0 <= j < len(toks):
                 h = toks[j][2].hit
-                if h is not None and h.rule.category is Category.INSULT \
+                if h is not None and h.rule.category is _INSULT \
                         and not h.rule.phrase_only and j != i:
-                    return toks[i][2].hit.rule.category is Category.INSULT
+                    return toks[i][2].hit.rule.category is _INSULT
         return False
 
     def _phrase_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
@@ -726,7 +733,7 @@ class Detector:
             places = places or _word_places(toks)
             s, e = places.span(m.start(), m.end())
             out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}watched:{ww.action.value}:"
-                              f"{ww.pattern}", Category.WATCHED, 1.0))
+                              f"{ww.pattern}", _WATCHED, 1.0))
         return out
 
     def _model_reason(self, text: str, toks: list, p: float, prefix: str) -> Reason:
@@ -736,37 +743,37 @@ class Detector:
             if info.model_hits and info.weight > best_w:
                 best, best_w = (s, e, info), info.weight
         if best is None:
-            return Reason(0, len(text), text[:200], "", f"{prefix}model", Category.RUDE, p)
+            return Reason(0, len(text), text[:200], "", f"{prefix}model", _RUDE, p)
         s, e, info = best
-        return Reason(s, e, text[s:e], " ".join(info.words), f"{prefix}model", Category.RUDE, p)
+        return Reason(s, e, text[s:e], " ".join(info.words), f"{prefix}model", _RUDE, p)
 
     def _decide(self, text: str, reasons: list[Reason], model_score: float,
                 model_holds: bool) -> Verdict:
-        action = Action.ALLOW
+        action = _ALLOW
         score = model_score
         cats: set[Category] = set()
         for r in reasons:
             rule = r.rule.removeprefix("title:")
-            if r.category is Category.WATCHED:
+            if r.category is _WATCHED:
                 ww = self._watched_rules.get(rule)
-                cats.add(Category.WATCHED)
-                if ww is None or ww.action is WatchAction.MASK:
+                cats.add(_WATCHED)
+                if ww is None or ww.action is _WATCH_MASK:
                     continue
                 score = max(score, r.score)
-                if ww.action is WatchAction.REFUSE:
-                    action = Action.REFUSE
-                elif action is Action.ALLOW:
-                    action = Action.HOLD
+                if ww.action is _WATCH_REFUSE:
+                    action = _REFUSE
+                elif action is _ALLOW:
+                    action = _HOLD
                 continue
             cats.add(r.category)
             score = max(score, r.score)
             certain = rule.startswith(("lexicon:", "spaced:"))
             if (self.refuse_obscene and certain and r.category is Category.OBSCENE):
-                action = Action.REFUSE
-            elif action is Action.ALLOW:
-                action = Action.HOLD
-        if model_holds and action is Action.ALLOW:
-            action = Action.HOLD
+                action = _REFUSE
+            elif action is _ALLOW:
+                action = _HOLD
+        if model_holds and action is _ALLOW:
+            action = _HOLD
         reasons.sort(key=lambda r: (r.rule.startswith("title:"), r.start))
         return Verdict(action, round(min(1.0, score), 4), frozenset(cats), tuple(reasons),
                        round(model_score, 4))

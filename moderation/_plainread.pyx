@@ -8,6 +8,9 @@ and the model's character n-grams are packed into integers and looked up in a ha
 instead of being cut out as strings. The sum of a word's feature weights is taken in the
 order the feature automaton reports them (by end position, longer first) and the way
 ``sum()`` adds floats on this Python version, so the result is the same float, bit for bit.
+
+The reader also does a message's own loops over token analyses (``known``, ``codes``,
+``totals``): the detector does each in Python when the extension is not built.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc

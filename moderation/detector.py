@@ -113,6 +113,7 @@ class _TokenInfo(NamedTuple):
 # A text read: its tokens, their analyses and codes (``_TokenInfo.code``), and its words
 # cut off by masks. ``check`` reads a text once, for the fast path and the full pass.
 _Read = tuple[list[str], list[_TokenInfo], str, list[re.Match[str]]]
+
 _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
 # A token's fields by position: itemgetter on a tuple is cheaper than attribute access.
 _code_of = itemgetter(_TokenInfo._fields.index("code"))
@@ -167,9 +168,10 @@ def _trailing_masks(text: str) -> list[re.Match[str]]:
     in a row and no masks at all, and skip the search, and the others are searched from
     the first place where such a word could end."""
     if ".." in text or "…" in text or "*" in text or "#" in text or "%" in text:
-        end = _TRAILING_MASK_END_RE.search(text)
-        if end is not None:
-            return list(_TRAILING_MASK_RE.finditer(text, max(0, end.start() + 1 - _STEM_MAX)))
+        first_end = _TRAILING_MASK_END_RE.search(text)
+        if first_end is not None:
+            start = max(0, first_end.start() + 1 - _STEM_MAX)
+            return list(_TRAILING_MASK_RE.finditer(text, start))
     return []
 _TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "пизд": "пизда", "еба": "ебать",
                    "ёба": "ебать"}

@@ -15,7 +15,8 @@ The reader also does a message's own loops over token analyses (``known``, ``cod
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.tuple cimport PyTuple_Check, PyTuple_GET_ITEM
-from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
+from cpython.unicode cimport (PyUnicode_4BYTE_KIND, PyUnicode_DecodeASCII,
+                              PyUnicode_FromKindAndData)
 from libc.math cimport fabs
 from libc.stdint cimport uint64_t
 

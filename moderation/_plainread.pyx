@@ -8,10 +8,15 @@ and the model's character n-grams are packed into integers and looked up in a ha
 instead of being cut out as strings. The sum of a word's feature weights is taken in the
 order the feature automaton reports them (by end position, longer first) and the way
 ``sum()`` adds floats on this Python version, so the result is the same float, bit for bit.
+
+The reader also does a message's own loops over token analyses (``known``, ``codes``,
+``totals``): the detector does each in Python when the extension is not built.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
+from cpython.tuple cimport PyTuple_Check, PyTuple_GET_ITEM
+from cpython.unicode cimport (PyUnicode_4BYTE_KIND, PyUnicode_DecodeASCII,
+                              PyUnicode_FromKindAndData)
 from libc.math cimport fabs
 from libc.stdint cimport uint64_t
 
@@ -24,6 +29,25 @@ cdef extern from *:
     #endif
     """
     int PLAINREAD_COMPENSATED_SUM
+
+cdef extern from *:
+    """
+    /* tuple.__new__(cls, fields) for a tuple subclass with no fields of its own (a
+       NamedTuple), without the call through tuple.__new__ and its argument checks. */
+    static PyObject *plainread_tuple_of(PyObject *cls, PyObject *fields) {
+        Py_ssize_t i, n = PyTuple_GET_SIZE(fields);
+        PyObject *out = ((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, n);
+        if (out == NULL)
+            return NULL;
+        for (i = 0; i < n; i++) {
+            PyObject *item = PyTuple_GET_ITEM(fields, i);
+            Py_INCREF(item);
+            PyTuple_SET_ITEM(out, i, item);
+        }
+        return out;
+    }
+    """
+    object plainread_tuple_of(object cls, tuple fields)
 
 cdef enum:
     MAX_GRAM = 10  # 6 bits a character: ten fit in 64 bits
@@ -49,6 +73,31 @@ cdef inline uint64_t _mix(uint64_t key) noexcept:
     return key
 
 
+cdef inline void _add(double* total, double* comp, double x) noexcept:
+    """``total += x`` as ``sum()`` adds floats on this Python version (from 3.12 with
+    Neumaier's compensation, kept in ``comp``)."""
+    cdef double t = total[0] + x
+    if PLAINREAD_COMPENSATED_SUM:
+        if fabs(total[0]) >= fabs(x):
+            comp[0] += (total[0] - t) + x
+        else:
+            comp[0] += (x - t) + total[0]
+    total[0] = t
+
+
+cdef inline double _summed(double total, double comp) noexcept:
+    """The sum once every term is added (``sum()`` adds a finite compensation last)."""
+    if PLAINREAD_COMPENSATED_SUM and comp != 0.0 and comp - comp == 0.0:
+        return total + comp
+    return total
+
+
+cdef enum:
+    WEIGHT_AT = 3  # the token-info fields _clean fills: weight, model_hits, code
+    HITS_AT = 4
+    CODE_AT = 7
+
+
 cdef class PlainReader:
     """Reads plain unseen tokens for one model (or none) and one root automaton."""
 
@@ -65,8 +114,7 @@ cdef class PlainReader:
     cdef frozenset address_words
     cdef frozenset short_words
     cdef frozenset root_edges
-    cdef object make_info  # tuple.__new__ bound to the token-info class
-    cdef object info_class
+    cdef object info_class  # a NamedTuple
 
     def __cinit__(self):
         self.keys = NULL
@@ -79,8 +127,11 @@ cdef class PlainReader:
     def __init__(self, model, root_iter, info_class, *, address_words, short_words,
                  root_edges, max_word):
         self.root_iter = root_iter
+        if not (isinstance(info_class, type) and issubclass(info_class, tuple)
+                and info_class.__itemsize__ == tuple.__itemsize__
+                and info_class.__basicsize__ == tuple.__basicsize__):
+            raise TypeError("the token-info class must be a tuple without fields of its own")
         self.info_class = info_class
-        self.make_info = tuple.__new__
         self.address_words = frozenset(address_words)
         self.short_words = frozenset(short_words)
         self.root_edges = frozenset(root_edges)
@@ -111,8 +162,8 @@ cdef class PlainReader:
         for key, weight in weights.items():
             if type(weight) is not float:
                 raise TypeError("the compiled reader adds float weights only")
-            if len(key) in orders:
-                self._put(key, weight)
+            if len(key) in orders or (3 <= len(key) <= MAX_GRAM and key[0] == " " == key[-1]):
+                self._put(key, weight)  # an n-gram, or a short word as a whole (" кот ")
 
     cdef void _put(self, str key, double weight):
         cdef uint64_t packed = 0
@@ -140,6 +191,21 @@ cdef class PlainReader:
             slot = (slot + 1) & self.mask
         return False
 
+    cdef bint _whole_word(self, Py_UCS4* padded, int* codes, int size, double* out) except -1:
+        """The weight of the whole padded word as a feature, if the model has one: packed
+        like an n-gram when it is short enough, else looked up in the model's dict."""
+        cdef uint64_t packed = 0
+        cdef int i
+        if size <= MAX_GRAM:
+            for i in range(size):
+                packed |= (<uint64_t> codes[i]) << (6 * i)
+            return self._get(packed, out)
+        value = self.whole_get(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, padded, size))
+        if value is None:
+            return False
+        out[0] = value
+        return True
+
     cdef double _weight(self, Py_UCS4* word, int length) except? -1.0:
         """The sum of the word's feature weights, as the automaton reports them."""
         cdef Py_UCS4 padded[MAX_CHARS + 2]
@@ -148,7 +214,7 @@ cdef class PlainReader:
         cdef int e, k, n, i
         cdef bint whole = True
         cdef uint64_t packed
-        cdef double x, t, total = 0.0, comp = 0.0
+        cdef double total = 0.0, comp = 0.0
         cdef double found
         padded[0] = 0x20
         codes[0] = 1
@@ -161,18 +227,8 @@ cdef class PlainReader:
             if self.orders[k] == size:
                 whole = False
         for e in range(size):
-            if e == size - 1 and whole:
-                value = self.whole_get(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND,
-                                                                 padded, size))
-                if value is not None:
-                    x = value
-                    t = total + x
-                    if PLAINREAD_COMPENSATED_SUM:
-                        if fabs(total) >= fabs(x):
-                            comp += (total - t) + x
-                        else:
-                            comp += (x - t) + total
-                    total = t
+            if e == size - 1 and whole and self._whole_word(padded, codes, size, &found):
+                _add(&total, &comp, found)
             for k in range(self.n_orders):
                 n = self.orders[k]
                 if n > e + 1:
@@ -181,17 +237,52 @@ cdef class PlainReader:
                 for i in range(n):
                     packed |= (<uint64_t> codes[e - n + 1 + i]) << (6 * i)
                 if self._get(packed, &found):
-                    x = found
-                    t = total + x
-                    if PLAINREAD_COMPENSATED_SUM:
-                        if fabs(total) >= fabs(x):
-                            comp += (total - t) + x
-                        else:
-                            comp += (x - t) + total
-                    total = t
-        if PLAINREAD_COMPENSATED_SUM and comp != 0.0 and comp - comp == 0.0:
-            total += comp
-        return total
+                    _add(&total, &comp, found)
+        return _summed(total, comp)
+
+    def totals(self, list infos):
+        """``sum()`` of the tokens' model weights and ``sum()`` of their feature counts."""
+        cdef double total = 0.0, comp = 0.0
+        cdef Py_ssize_t hits = 0
+        for info in infos:
+            if not PyTuple_Check(info):
+                raise TypeError("token infos are tuples")
+            # The items by the tuple's own layout: indexing a NamedTuple calls __getitem__.
+            _add(&total, &comp, <double> <object> PyTuple_GET_ITEM(info, WEIGHT_AT))
+            hits += <Py_ssize_t> <object> PyTuple_GET_ITEM(info, HITS_AT)
+        return _summed(total, comp), hits
+
+    def known(self, list toks, dict frequent, dict cache):
+        """Each token's analysis in ``frequent`` or else in ``cache``; None if in neither."""
+        cdef Py_ssize_t i, n = len(toks)
+        cdef list out = [None] * n
+        for i in range(n):
+            tok = toks[i]
+            info = frequent.get(tok)
+            if info is None:
+                info = cache.get(tok)
+            out[i] = info
+        return out
+
+    def codes(self, list infos):
+        """``"".join(info.code for info in infos)``: each token's one-letter code."""
+        cdef Py_ssize_t i, n = len(infos)
+        cdef char* buf = <char*> PyMem_Malloc(n + 1)
+        cdef str code
+        if buf == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                info = infos[i]
+                if not PyTuple_Check(info):
+                    raise TypeError("token infos are tuples")
+                code = <str> PyTuple_GET_ITEM(info, CODE_AT)
+                if len(code) != 1 or code[0] > 0x7F:
+                    raise ValueError(f"not a one-letter code: {code!r}")
+                buf[i] = <char> code[0]
+            return PyUnicode_DecodeASCII(buf, n, NULL)
+        finally:
+            PyMem_Free(buf)
 
     def read(self, list raws):
         """For each token: its analysis if it is a plain word without a root; False if it
@@ -333,8 +424,8 @@ cdef class PlainReader:
             single, code = "", "f"
         else:
             single, code = "", "w"
-        return self.make_info(self.info_class, (words, model_words, None, weight, count,
-                                                single, False, code))
+        return plainread_tuple_of(self.info_class, (words, model_words, None, weight, count,
+                                                    single, False, code))
 
 
 cdef str _collapse(str word):

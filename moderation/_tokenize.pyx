@@ -5,7 +5,7 @@ A token is a run of word characters (``\\w``, combining marks, invisible charact
 masking symbols), and further runs joined to it by one to five separator characters.
 """
 
-from cpython.unicode cimport Py_UNICODE_ISALNUM
+from cpython.unicode cimport Py_UNICODE_ISALNUM, PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
 
 
 cdef inline bint _word(Py_UCS4 ch) noexcept:
@@ -13,6 +13,8 @@ cdef inline bint _word(Py_UCS4 ch) noexcept:
     if ch < 0x80:
         return (0x30 <= ch <= 0x39 or 0x41 <= ch <= 0x5A or 0x61 <= ch <= 0x7A or ch == 0x5F
                 or ch == 0x2A or ch == 0x23 or ch == 0x40 or ch == 0x24 or ch == 0x25)
+    if 0x410 <= ch <= 0x44F or ch == 0x401 or ch == 0x451:  # Russian letters: the usual case
+        return True
     if Py_UNICODE_ISALNUM(ch):
         return True
     return (0x300 <= ch <= 0x36F or 0x483 <= ch <= 0x489 or 0x1AB0 <= ch <= 0x1AFF
@@ -28,16 +30,34 @@ cdef inline bint _separator(Py_UCS4 ch) noexcept:
     return ch in u"\u2019\u00b7\u2022\u2010\u2011\u2013\u2014\u2026"
 
 
-cdef Py_ssize_t _token_end(str text, Py_ssize_t start, Py_ssize_t size) noexcept:
+cdef struct Text:
+    int kind  # the string's storage, read directly: text[i] checks the string every time
+    void* data
+    Py_ssize_t size
+
+
+cdef inline Text _text(str text) noexcept:
+    cdef Text t
+    t.kind = PyUnicode_KIND(text)
+    t.data = PyUnicode_DATA(text)
+    t.size = len(text)
+    return t
+
+
+cdef inline Py_UCS4 _at(Text t, Py_ssize_t i) noexcept:
+    return PyUnicode_READ(t.kind, t.data, i)
+
+
+cdef Py_ssize_t _token_end(Text t, Py_ssize_t start) noexcept:
     """Where the token starting at ``start`` (a word character) ends."""
     cdef Py_ssize_t q = start + 1
     cdef Py_ssize_t j
     while True:
-        while q < size and _word(text[q]):
+        while q < t.size and _word(_at(t, q)):
             q += 1
         j = 1
-        while j <= 5 and q + j - 1 < size and _separator(text[q + j - 1]):
-            if q + j < size and _word(text[q + j]):
+        while j <= 5 and q + j - 1 < t.size and _separator(_at(t, q + j - 1)):
+            if q + j < t.size and _word(_at(t, q + j)):
                 break
             j += 1
         else:
@@ -48,11 +68,11 @@ cdef Py_ssize_t _token_end(str text, Py_ssize_t start, Py_ssize_t size) noexcept
 def tokens(str text):
     """``TOKEN_RE.findall(text)``."""
     cdef list out = []
-    cdef Py_ssize_t size = len(text)
+    cdef Text t = _text(text)
     cdef Py_ssize_t p = 0, end
-    while p < size:
-        if _word(text[p]):
-            end = _token_end(text, p, size)
+    while p < t.size:
+        if _word(_at(t, p)):
+            end = _token_end(t, p)
             out.append(text[p:end])
             p = end
         else:
@@ -64,11 +84,11 @@ def token_bounds(str text):
     """The start and end of every token of ``TOKEN_RE.finditer(text)``, as two lists."""
     cdef list starts = []
     cdef list ends = []
-    cdef Py_ssize_t size = len(text)
+    cdef Text t = _text(text)
     cdef Py_ssize_t p = 0, end
-    while p < size:
-        if _word(text[p]):
-            end = _token_end(text, p, size)
+    while p < t.size:
+        if _word(_at(t, p)):
+            end = _token_end(t, p)
             starts.append(p)
             ends.append(end)
             p = end

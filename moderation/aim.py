@@ -92,17 +92,17 @@ def aimed(msg: Message, i: int) -> bool:
     aim = lexicon.ADDRESS_WORDS
     people = lexicon.PERSON_WORDS
     for k in range(max(0, i - lexicon.WEAK_LIMIT), i):  # ты тупой, ты настолько туп
-        ws = _words(toks[k])
+        ws = toks[k][2].words
         if not aim.isdisjoint(ws) or (k == i - 1 and not people.isdisjoint(ws)):
             return True
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):  # вы все тут тупые
-        ws = _words(toks[k])
+        ws = toks[k][2].words
         if not aim.isdisjoint(ws) or not people.isdisjoint(ws) or _named(text, toks, k, i):
             return True
         if not FILLERS.issuperset(ws):
             break
     for k in range(i + 1, min(len(toks), i + 1 + _LOOK_AHEAD)):  # клоун тут ты
-        ws = _words(toks[k])
+        ws = toks[k][2].words
         if not aim.isdisjoint(ws):
             return True
         if k == i + 1 and toks[k][0] - toks[i][1] <= 3 and not people.isdisjoint(ws):
@@ -174,7 +174,7 @@ def at_oneself(msg: Message, i: int) -> bool:
     themself, in a message that addresses nobody."""
     toks = msg.toks
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):
-        ws = _words(toks[k])
+        ws = toks[k][2].words
         if not SELF.isdisjoint(ws):
             return not speaks_to_someone(msg)
         if not FILLERS.issuperset(ws):
@@ -182,7 +182,7 @@ def at_oneself(msg: Message, i: int) -> bool:
     for k in range(i + 1, min(len(toks), i + 3)):  # подлецом себя чувствую, дурак же я
         if any(ch in ".!?" for ch in msg.text[toks[k - 1][1] : toks[k][0]]):
             break  # the next sentence is about something else (Лера падла!!! Я скучаю)
-        ws = _words(toks[k])
+        ws = toks[k][2].words
         if not SELF_AFTER.isdisjoint(ws) or (k == i + 1 and "себя" in ws):
             return not speaks_to_someone(msg)
         if not FILLERS_AFTER.issuperset(ws):
@@ -199,7 +199,7 @@ def discussed(msg: Message, i: int) -> bool:
             and not msg.words.isdisjoint(META):
         return True
     for k in range(i - 1, max(-1, i - 1 - _LOOK_BACK), -1):
-        ws = _words(toks[k])
+        ws = toks[k][2].words
         if not NAMING.isdisjoint(ws):
             return True
         if not lexicon.ADDRESS_WORDS_2ND.isdisjoint(ws):

@@ -1,6 +1,7 @@
 """The detector's compiled parts, when the extensions are built, else their Python twins.
 
-``moderation/_plainread.pyx`` (reading plain unseen words) and ``moderation/_tokenize.pyx``
+``moderation/_plainread.pyx`` (reading plain unseen words, and a message's look-ups and
+sums over token analyses) and ``moderation/_tokenize.pyx``
 (cutting a text into tokens) are compiled at install time if Cython and a C compiler are
 there (see ``setup.py``). Without them the detector does the same in Python, with the
 same results. ``IMPLEMENTATION`` says which one runs; the environment variable
@@ -55,7 +56,9 @@ def reader_for(model: ToxicityModel | None, info_class: type) -> PlainReader | N
             reader: PlainReader | None = PlainReader(
                 model, _ROOTS.iter, info_class, address_words=lexicon.ADDRESS_WORDS,
                 short_words=lexicon.SHORT_WORDS, root_edges=_ROOT_EDGES, max_word=MAX_WORD)
-        except (TypeError, ValueError):  # weights not all floats, n-grams too long to pack
+        except (TypeError, ValueError):
+            # Weights not all floats, n-grams too long to pack, or an analysis class that
+            # is not a plain tuple: the Python path reads them.
             reader = None
         _readers[key] = (model, reader)
         return reader

@@ -34,6 +34,7 @@ from .reading import (
     _filled_hit,
     _Hit,
     _may_match,
+    _read_piece,
     _rooted,
     _short_code,
 )
@@ -87,6 +88,15 @@ class Verdict:
         return self.action is Action.ALLOW
 
 
+# Enum members that the full pass and the decision compare with on every flagged message:
+# reading a member off its class goes through the enum metaclass's __getattr__ hook.
+_INSULT, _RUDE, _THREAT, _WATCHED = (Category.INSULT, Category.RUDE, Category.THREAT,
+                                     Category.WATCHED)
+_ALLOW, _HOLD, _REFUSE = Action.ALLOW, Action.HOLD, Action.REFUSE
+_WATCH_REFUSE, _WATCH_MASK = WatchAction.REFUSE, WatchAction.MASK
+# Kinds of word a text may talk about (слово «дурак», призывы расстрелять) rather than use;
+# an obscene word is held even then.
+_DISCUSSABLE = (_INSULT, _RUDE, _THREAT)
 
 
 class _TokenInfo(NamedTuple):
@@ -103,6 +113,10 @@ class _TokenInfo(NamedTuple):
     code: str = "."  # "h" a lexicon hit, "s" a single letter, "." otherwise (for the fast path)
 
 
+# A text read: its tokens, their analyses and codes (``_TokenInfo.code``), and its words
+# cut off by masks. ``check`` reads a text once, for the fast path and the full pass.
+_Read = tuple[list[str], list[_TokenInfo], str, list[re.Match[str]]]
+
 _EMPTY_INFO = _TokenInfo((), (), None, 0.0, 0, "", False)
 # A token's fields by position: itemgetter on a tuple is cheaper than attribute access.
 _code_of = itemgetter(_TokenInfo._fields.index("code"))
@@ -117,31 +131,8 @@ _CACHE_LIMIT = 200_000
 _MAX_CACHED_TOKEN = 64
 _RUN_WINDOW = 24
 _MODEL_REASON_MIN = 0.6
-# Kinds of word a text may talk about (слово «дурак», призывы расстрелять) rather than use;
-# an obscene word is held even then.
-_DISCUSSABLE = (Category.INSULT, Category.RUDE, Category.THREAT)
 MODEL_WINDOW = 64  # words per window the model reads in a long text
 MODEL_MIN_WORDS = 4  # the model alone does not hold a message shorter than this
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # A word cut at the end by dots or masks: бл..., ху**, пизд…
@@ -149,11 +140,21 @@ _TRAILING_MASK_RE = re.compile(
     r"(?<!\w)([бБ][лЛ]|[хХ][уУ][еЕ]?|[пП][иИ][зЗ][дД]|[еЕёЁ][бБ][аА])(?:\.{2,}|…|[*#%]+)(?!\w)")
 
 
+# The last letter of such a word, and the dots or mask after it: where the slow search
+# (a look-behind at every place) may begin.
+_TRAILING_MASK_END_RE = re.compile(r"[лЛуУеЕдДаА](?:\.\.|[…*#%])")
+_STEM_MAX = 4  # letters of the longest word _TRAILING_MASK_RE knows (пизд)
+
+
 def _trailing_masks(text: str) -> list[re.Match[str]]:
     """Words cut off by dots or masks at the end (бл..., ху**); most texts have no dots
-    in a row and no masks at all, and skip the search."""
+    in a row and no masks at all, and skip the search, and the others are searched from
+    the first place where such a word could end."""
     if ".." in text or "…" in text or "*" in text or "#" in text or "%" in text:
-        return list(_TRAILING_MASK_RE.finditer(text))
+        first_end = _TRAILING_MASK_END_RE.search(text)
+        if first_end is not None:
+            start = max(0, first_end.start() + 1 - _STEM_MAX)
+            return list(_TRAILING_MASK_RE.finditer(text, start))
     return []
 _TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "пизд": "пизда", "еба": "ебать",
                    "ёба": "ебать"}
@@ -161,10 +162,6 @@ _TRAILING_CANON = {"бл": "бля", "ху": "хуй", "хуе": "хуево", "
 # short everyday words ("f"), next to another short token ("f", "w" or a single letter "s").
 _FRAGMENTS_RE = re.compile(r"[fws]*f[fws]*")
 _FRAGMENT_MAX = 4  # tokens joined at most
-
-
-
-
 
 
 def _model_words(raw: str, words: tuple[str, ...], hit: _Hit | None) -> tuple[str, ...]:
@@ -212,6 +209,7 @@ class Detector:
         # score of the message reaches this (lower) threshold; never without a model.
         self.weak_threshold = self.model.weak_threshold if self.model is not None else 2.0
         self._watched_re, self._watched_groups = _compile_watched(self.watched)
+        self._watched_rules = {f"watched:{w.action.value}:{w.pattern}": w for w in self.watched}
         self._cache: dict[str, _TokenInfo] = {}
         self._frequent: dict[str, _TokenInfo] = {}
         self._reader = reader_for(self.model, _TokenInfo)
@@ -267,11 +265,10 @@ class Detector:
 
     def _joined_words(self, raw: str, parts: list[str]) -> _TokenInfo | None:
         """Several long enough words joined by punctuation: each is looked up (or analysed)
-        as a word of its own, and the token is clean if every word is. None: a word holds
-        a lexicon root, the full path decides."""
-        freq = self._frequent.get
-        seen = self._cache.get
-        infos = [freq(p) or seen(p) or self._new_info(p) for p in parts]
+        as a word of its own (the unseen ones read together, like a message's tokens), and
+        the token is clean if every word is. None: a word holds a lexicon root, the full
+        path decides."""
+        infos = self._infos(parts)
         if any(i.hit is not None for i in infos):
             return None
         words = tuple(w for i in infos for w in i.words)
@@ -347,7 +344,7 @@ class Detector:
         else:
             mains = []
             for p in parts:
-                m, h = _check_piece(p)
+                m, h = _read_piece(p)
                 if m:
                     mains.append(m)
                 hit = _best(hit, h)
@@ -356,7 +353,7 @@ class Detector:
                 hit = None
                 words = tuple(mains)
             elif short:
-                jm, jh = _check_piece("".join(parts))
+                jm, jh = _read_piece("".join(parts))
                 if jh is not None:
                     hit = _best(hit, jh)
                 words = (jm,) if jm else ()
@@ -404,22 +401,19 @@ class Detector:
         """Judge a message (and its title, if any). Spans refer to ``text``; findings in
         the title get negative-free spans relative to the title and rule prefixed
         ``title:``."""
-        pre: tuple[list[str], list[_TokenInfo], str] | None = None
+        read: _Read | None = None
         if not title and self._watched_re is None:
-            raws = _findall(text)
-            infos = self._infos(raws)
-            codes = "".join(map(_code_of, infos))
-            if not _trailing_masks(text):
+            read = raws, infos, codes, masks = self._read(text)
+            if not masks:
                 fast = self._fast(raws, infos, codes)
                 if fast is not None:
                     return fast
-            pre = (raws, infos, codes)
         reasons: list[Reason] = []
         model_score = 0.0
         for src, prefix in ((title, "title:"), (text, "")):
             if not src:
                 continue
-            p, found = self._scan(src, prefix, pre if src is text else None)
+            p, found = self._scan(src, prefix, read if src is text else None)
             model_score = max(model_score, p)
             reasons.extend(found)
         model_holds = any(r.rule.endswith("model") for r in reasons)
@@ -433,6 +427,8 @@ class Detector:
         if model is None or not infos:
             return 0.0
         if len(infos) <= MODEL_WINDOW:
+            if self._reader is not None:  # the same sums, in C
+                return model.probability(*self._reader.totals(infos))
             return model.probability(sum(map(_weight_of, infos)), sum(map(_hits_of, infos)))
         ws = [0.0, *accumulate(map(_weight_of, infos))]
         ns = [0, *accumulate(map(_hits_of, infos))]
@@ -449,22 +445,17 @@ class Detector:
     def _infos(self, toks: list[str]) -> list[_TokenInfo]:
         """The analysis of each token: dictionary look-ups (the frequent forms, then the
         words this detector has seen), analysing only unseen tokens."""
-        infos = list(map(self._frequent.get, toks))
-        if all(infos):  # (a token's analysis is a non-empty tuple; faster than None in)
-            return cast(list[_TokenInfo], infos)
-        cache = self._cache
-        got = list(map(cache.get, toks, infos))
-        if all(got):
-            return cast(list[_TokenInfo], got)
-        unseen = list(dict.fromkeys(compress(toks, map(not_, got))))
-        if len(cache) + len(unseen) >= _CACHE_LIMIT:
-            cache.clear()
-            unseen = list(dict.fromkeys(compress(toks, map(not_, infos))))
-        found = self._analyze_unseen(unseen)
-        got = list(map(cache.get, toks, infos))
-        if not all(got):  # a token too long to remember, or the cache reached its limit
-            got = [i or found.get(t) or self._info(t) for i, t in zip(got, toks, strict=True)]
-        return cast(list[_TokenInfo], got)
+        got = self._known(toks)
+        if all(got):  # (a token's analysis is a non-empty tuple; faster than None in)
+            return cast("list[_TokenInfo]", got)
+        found = self._analyze_unseen(list(dict.fromkeys(compress(toks, map(not_, got)))))
+        return cast("list[_TokenInfo]", list(map(found.get, toks, got)))
+
+    def _known(self, toks: list[str]) -> list[_TokenInfo | None]:
+        """Each token's analysis if it is a frequent form or was seen before, else None."""
+        if self._reader is not None:
+            return self._reader.known(toks, self._frequent, self._cache)  # the same, in C
+        return list(map(self._cache.get, toks, map(self._frequent.get, toks)))
 
     def _analyze_unseen(self, raws: list[str]) -> dict[str, _TokenInfo]:
         """Analyse a message's unseen tokens together and remember them."""
@@ -561,15 +552,6 @@ class Detector:
                                         code)))
         return out
 
-    def _new_info(self, raw: str) -> _TokenInfo:
-        """Analyse an unseen token and remember it."""
-        info = self._analyze(raw)
-        if len(raw) <= _MAX_CACHED_TOKEN:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[raw] = info
-        return info
-
     def _fast(self, toks: list[str], infos: list[_TokenInfo], codes: str) -> Verdict | None:
         """The common case, a clean message, at C speed: None if it needs a closer look
         (a lexicon hit, or three single letters in a row: х у й). ``codes`` holds each
@@ -583,19 +565,24 @@ class Detector:
                 return None
         return _allowed(round(p, 4))
 
-    def _scan(self, text: str, prefix: str,
-              pre: tuple[list[str], list[_TokenInfo], str] | None = None,
+    def _read(self, text: str) -> _Read:
+        """The text's tokens with their analyses and codes, and its words cut off by masks."""
+        raws = _findall(text)
+        infos = self._infos(raws)
+        if self._reader is not None:
+            codes = self._reader.codes(infos)  # the same string, joined in C
+        else:
+            codes = "".join(map(_code_of, infos))
+        return raws, infos, codes, _trailing_masks(text)
+
+    def _scan(self, text: str, prefix: str, read: _Read | None = None,
               ) -> tuple[float, list[Reason]]:
         """The full pass. Token analysis is the cached, C-level part (findall + dict
         look-ups); the Python loop below visits only the tokens that need a decision
-        (lexicon hits and single letters of spaced-out words)."""
+        (lexicon hits and single letters of spaced-out words). ``read``: the text already
+        read by ``check``."""
         reasons: list[Reason] = []
-        if pre is None:
-            raws = _findall(text)
-            infos = self._infos(raws)
-            codes = "".join(map(_code_of, infos))
-        else:
-            raws, infos, codes = pre
+        raws, infos, codes, masks = read or self._read(text)
         marked = _marked(codes)
         p = 0.0
         if self.model is not None and any(map(_hits_of, infos)):
@@ -634,7 +621,7 @@ class Detector:
             category = hit.rule.category
             if category in _DISCUSSABLE and not hit.masked and (
                     aim.discussed(msg, i)
-                    or (category is Category.INSULT and aim.at_oneself(msg, i))):
+                    or (category is _INSULT and aim.at_oneself(msg, i))):
                 spared.append(i)
                 continue  # talked about, or the writer about themself
             if not hit.rule.strong:
@@ -642,12 +629,12 @@ class Detector:
                 if hit.rule.phrase_only or not (
                         (hit.rule.model_ok and weak_p >= self.weak_threshold
                          and not _capitalised(raws[i]))
-                        or (aim.threatened(msg, i, hit.form) if category is Category.THREAT
+                        or (aim.threatened(msg, i, hit.form) if category is _THREAT
                             else aim.aimed(msg, i))
                         or self._paired(toks, i)
-                        or (category is Category.INSULT and aim.vocative(msg, i))):
+                        or (category is _INSULT and aim.vocative(msg, i))):
                     continue
-            elif category is Category.RUDE and self.rude_unless_aimed \
+            elif category is _RUDE and self.rude_unless_aimed \
                     and hit.rule.name not in lexicon.RUDE_AIMED_BY_NATURE \
                     and not aim.aimed(msg, i) and not aim.addresses_someone(msg):
                 continue  # the school lets rude words pass unless aimed at someone
@@ -659,7 +646,7 @@ class Detector:
             reasons.extend(self._run_reasons(text, run, prefix))
         if fragments:
             reasons.extend(_fragment_reasons(text, toks, codes, prefix))
-        for m in _trailing_masks(text):
+        for m in masks:
             rule = lexicon.masked_rule(_TRAILING_CANON[m.group(1).lower()])
             reasons.append(Reason(m.start(), m.end(), m.group(), m.group().lower(),
                                   f"{prefix}masked:{rule.name}", rule.category, 0.9))
@@ -670,7 +657,7 @@ class Detector:
         if model_holds and spared:  # the model must not hold for a word the rules spared
             rest = [info for k, (_, _, info) in enumerate(toks) if k not in spared]
             model_holds = self._model_p(rest) >= self.hold_threshold
-        if model_holds and not any(r.category is not Category.WATCHED for r in reasons):
+        if model_holds and not any(r.category is not _WATCHED for r in reasons):
             reasons.append(self._model_reason(text, toks, p, prefix))
         return p, reasons
 
@@ -680,9 +667,9 @@ class Detector:
         for j in (i - 1, i + 1):
             if 0 <= j < len(toks):
                 h = toks[j][2].hit
-                if h is not None and h.rule.category is Category.INSULT \
+                if h is not None and h.rule.category is _INSULT \
                         and not h.rule.phrase_only and j != i:
-                    return toks[i][2].hit.rule.category is Category.INSULT
+                    return toks[i][2].hit.rule.category is _INSULT
         return False
 
     def _phrase_reasons(self, text: str, toks: list, prefix: str) -> list[Reason]:
@@ -737,7 +724,7 @@ class Detector:
             places = places or _word_places(toks)
             s, e = places.span(m.start(), m.end())
             out.append(Reason(s, e, text[s:e], m.group(), f"{prefix}watched:{ww.action.value}:"
-                              f"{ww.pattern}", Category.WATCHED, 1.0))
+                              f"{ww.pattern}", _WATCHED, 1.0))
         return out
 
     def _model_reason(self, text: str, toks: list, p: float, prefix: str) -> Reason:
@@ -747,38 +734,37 @@ class Detector:
             if info.model_hits and info.weight > best_w:
                 best, best_w = (s, e, info), info.weight
         if best is None:
-            return Reason(0, len(text), text[:200], "", f"{prefix}model", Category.RUDE, p)
+            return Reason(0, len(text), text[:200], "", f"{prefix}model", _RUDE, p)
         s, e, info = best
-        return Reason(s, e, text[s:e], " ".join(info.words), f"{prefix}model", Category.RUDE, p)
+        return Reason(s, e, text[s:e], " ".join(info.words), f"{prefix}model", _RUDE, p)
 
     def _decide(self, text: str, reasons: list[Reason], model_score: float,
                 model_holds: bool) -> Verdict:
-        action = Action.ALLOW
+        action = _ALLOW
         score = model_score
         cats: set[Category] = set()
-        watched_rules = {f"watched:{w.action.value}:{w.pattern}": w for w in self.watched}
         for r in reasons:
             rule = r.rule.removeprefix("title:")
-            if r.category is Category.WATCHED:
-                ww = watched_rules.get(rule)
-                cats.add(Category.WATCHED)
-                if ww is None or ww.action is WatchAction.MASK:
+            if r.category is _WATCHED:
+                ww = self._watched_rules.get(rule)
+                cats.add(_WATCHED)
+                if ww is None or ww.action is _WATCH_MASK:
                     continue
                 score = max(score, r.score)
-                if ww.action is WatchAction.REFUSE:
-                    action = Action.REFUSE
-                elif action is Action.ALLOW:
-                    action = Action.HOLD
+                if ww.action is _WATCH_REFUSE:
+                    action = _REFUSE
+                elif action is _ALLOW:
+                    action = _HOLD
                 continue
             cats.add(r.category)
             score = max(score, r.score)
             certain = rule.startswith(("lexicon:", "spaced:"))
             if (self.refuse_obscene and certain and r.category is Category.OBSCENE):
-                action = Action.REFUSE
-            elif action is Action.ALLOW:
-                action = Action.HOLD
-        if model_holds and action is Action.ALLOW:
-            action = Action.HOLD
+                action = _REFUSE
+            elif action is _ALLOW:
+                action = _HOLD
+        if model_holds and action is _ALLOW:
+            action = _HOLD
         reasons.sort(key=lambda r: (r.rule.startswith("title:"), r.start))
         return Verdict(action, round(min(1.0, score), 4), frozenset(cats), tuple(reasons),
                        round(model_score, 4))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from operator import itemgetter
 
 # Characters that may occur inside a token.
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
@@ -97,6 +98,9 @@ _Y_AFTER_VOWEL_RE = re.compile(r"(?<=[аеиоуыэюя])ы")
 _RUN3_RE = re.compile(r"(.)\1{2,}")
 _RUN2_RE = re.compile(r"(.)\1+")
 _MASK_RUN_RE = re.compile(r"[*#@$%]+")
+# A match's first group, as a replacement: a template such as r"\1" costs a call into the
+# re module's Python code on every sub().
+_first_group = itemgetter(1)
 
 
 def fold(raw: str) -> str:
@@ -125,12 +129,12 @@ def translit(latin: str) -> str:
 
 def collapse3(s: str) -> str:
     """Collapse runs of three or more equal characters to one."""
-    return _RUN3_RE.sub(r"\1", s) if len(s) > 2 else s
+    return _RUN3_RE.sub(_first_group, s) if len(s) > 2 else s
 
 
 def collapse_all(s: str) -> str:
     """Collapse every run of equal characters to one."""
-    return _RUN2_RE.sub(r"\1", s)
+    return _RUN2_RE.sub(_first_group, s)
 
 
 def split_parts(raw: str) -> list[str]:

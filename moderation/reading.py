@@ -230,3 +230,15 @@ def _short_code(raw: str, words: tuple[str, ...]) -> str:
 def _capitalised(raw: str) -> bool:
     """Capitalised, not all caps: in a school mostly a name (Дауна in синдром Дауна)."""
     return raw[:1].isupper() and (len(raw) < 2 or not raw[1].isupper())
+
+
+def _read_piece(piece: str) -> tuple[str, _Hit | None]:
+    """``_check_piece`` of one piece of a token, with the short way a plain word takes: a
+    plain Cyrillic piece holding no lexicon root is its lower-case form, and clean (most
+    pieces of words joined by punctuation: тебя((я, дома.И)."""
+    low = piece.lower()
+    if _PLAIN_CYR_RE.fullmatch(low) is not None and _RUN3_RE.search(low) is None:
+        main = low.replace("ё", "е")
+        if not _may_match(main):
+            return main, None
+    return _check_piece(piece)

@@ -333,6 +333,16 @@ class Detector:
                 return pi
         return info
 
+    def _joins_words(self, parts: list[str]) -> bool:
+        """Do the dots between these pieces stand between whole words (an ellipsis: Ох...а
+        ведь правда, плохо...готовлюсь; initials: О.А.) rather than for hidden letters?"""
+        if parts[0].lower() in lexicon.SHORT_WORDS or all(
+                len(p) == 1 and p.isupper() for p in parts):
+            return True
+        frequent = self._frequent
+        return any(len(p) >= 4 and (info := frequent.get(p.lower())) is not None
+                   and info.hit is None for p in parts)
+
     def _analyze_parts(self, raw: str) -> _TokenInfo:
         parts = split_parts(raw)
         if not parts:
@@ -360,12 +370,8 @@ class Detector:
             else:
                 words = tuple(mains)
             if hit is None and len(parts) <= 3 and _MASK_SEP_RE.search(raw) is not None \
-                    and _CYRILLIC_RE.search(raw) is not None \
-                    and parts[0].lower() not in lexicon.SHORT_WORDS \
-                    and not all(len(p) == 1 and p.isupper() for p in parts):
-                # Dots, ? or brackets standing for letters: пи...да, д.бил (but after a
-                # whole everyday word they are an ellipsis: Ох...а ведь правда; and О.А. are
-                # initials).
+                    and _CYRILLIC_RE.search(raw) is not None and not self._joins_words(parts):
+                # Dots, ? or brackets standing for letters: пи...да, д.бил.
                 masked = "*".join(fold(p) for p in parts)
                 canon = lexicon.match_masked(masked)
                 if canon is not None:

@@ -605,14 +605,17 @@ def match_masked(form: str) -> str | None:
     masks = len(pieces) - 1
     low = sum(map(len, pieces)) + masks + (1 if lead else 0)
     high = sum(map(len, pieces)) + 4 * masks + (2 if lead else 0)
+    if low > _MAX_MASKED_WORD:
+        return None  # words joined by an ellipsis (плохо...готовлюсь), not one masked word
     if lead:
         vocabulary = _CANON_WORDS
     elif sum(map(len, pieces)) < _MIN_VISIBLE_INFLECTED:
         vocabulary = _CANON_BY_FIRST.get(pieces[0][0], ())
     else:
         vocabulary = _masked_vocabulary().get(pieces[0][0], ())
+    last = pieces[-1]
     for word in vocabulary:
-        if low <= len(word) <= high and _masked_fits(word, pieces, lead):
+        if low <= len(word) <= high and word.endswith(last) and _masked_fits(word, pieces, lead):
             return word
     return None
 
@@ -639,6 +642,7 @@ for _w in _CANON_WORDS:
 # Two visible letters are read only as the common words (х*й, п...ц); the inflected forms
 # need three, or initials would read as words (Н.Н -> нахрен).
 _MIN_VISIBLE_INFLECTED = 3
+_MAX_MASKED_WORD = 15  # the longest word a masked spelling is read as
 
 
 @functools.cache

@@ -152,6 +152,7 @@ _ANY_LETTER = (*"абвгдежзийклмнопрстуфхцчшщъыьэю�
 _COMMON_HIDDEN = (*"аоеиуыяюлн", "")
 _MAX_FILLED_MASKS = 2
 _MIN_VISIBLE = 3
+_MAX_VISIBLE = 10  # longer: words joined by an ellipsis (плохо...готовлюсь), not one word
 
 
 def _filled_hit(masked: str) -> _Hit | None:
@@ -161,7 +162,8 @@ def _filled_hit(masked: str) -> _Hit | None:
     nothing: a mask hides a word the writer would not write."""
     pieces = masked.split("*")
     masks = len(pieces) - 1
-    if not 1 <= masks <= _MAX_FILLED_MASKS or len(masked) - masks < _MIN_VISIBLE:
+    if not 1 <= masks <= _MAX_FILLED_MASKS \
+            or not _MIN_VISIBLE <= len(masked) - masks <= _MAX_VISIBLE:
         return None
     weak: _Hit | None = None
     for fill in product(_ANY_LETTER if masks == 1 else _COMMON_HIDDEN, repeat=masks):

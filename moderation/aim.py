@@ -118,9 +118,8 @@ def threatened(msg: Message, i: int, form: str) -> bool:
     его, казнить гада); a subject does not count (вы можете повесить объявление)."""
     if form in lexicon.THREAT_IN_PHRASES_ONLY:
         return False
-    objects = lexicon.THREAT_OBJECTS
-    if form in lexicon.THREAT_ON_PEOPLE:
-        objects = objects | lexicon.THREAT_OBJECTS_OF_PEOPLE
+    objects = (lexicon.THREAT_OBJECTS_OF_PEOPLE if form in lexicon.THREAT_ON_PEOPLE
+               else lexicon.THREAT_OBJECTS)
     toks = msg.toks
     for k in chain(range(max(0, i - 2), i), range(i + 1, min(len(toks), i + 3))):
         info = toks[k][2]

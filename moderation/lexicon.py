@@ -536,7 +536,7 @@ RUDE_AIMED_BY_NATURE = frozenset({"заткнись", "отвали"})
 # shelf). Some weak words hold only inside a phrase (посадить на кол, руки оторвать): on
 # their own they mean jail, planting or tearing someone away from a screen.
 THREAT_OBJECTS = frozenset("тебя вас этих таких всех этого тех обоих".split())  # (things: эти, все)
-THREAT_OBJECTS_OF_PEOPLE = frozenset("его ее их".split())
+THREAT_OBJECTS_OF_PEOPLE = THREAT_OBJECTS | frozenset("его ее их".split())
 THREAT_ON_PEOPLE = frozenset(
     "убить убивать урыть грохну грохнуть казнить выпороть душить придушить удавить удавлю "
     "застрелить пострелять перевешать четвертовать расчленить истребить прирезать мочить "
@@ -605,8 +605,6 @@ def match_masked(form: str) -> str | None:
     masks = len(pieces) - 1
     low = sum(map(len, pieces)) + masks + (1 if lead else 0)
     high = sum(map(len, pieces)) + 4 * masks + (2 if lead else 0)
-    if low > _MAX_MASKED_WORD:
-        return None  # words joined by an ellipsis (плохо...готовлюсь), not one masked word
     if lead:
         vocabulary = _CANON_WORDS
     elif sum(map(len, pieces)) < _MIN_VISIBLE_INFLECTED:
@@ -642,7 +640,6 @@ for _w in _CANON_WORDS:
 # Two visible letters are read only as the common words (х*й, п...ц); the inflected forms
 # need three, or initials would read as words (Н.Н -> нахрен).
 _MIN_VISIBLE_INFLECTED = 3
-_MAX_MASKED_WORD = 15  # the longest word a masked spelling is read as
 
 
 @functools.cache

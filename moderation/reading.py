@@ -173,10 +173,10 @@ def _filled_hit(masked: str) -> _Hit | None:
         rule = lexicon.match_word(word)
         if rule is None:
             continue
-        hit = _Hit(lexicon.masked_rule(word), masked, True)
+        hit = _Hit(replace(lexicon.masked_rule(word), strong=rule.strong), masked, True)
         if rule.strong:
             return hit
-        weak = weak or _Hit(replace(hit.rule, strong=False), masked, True)
+        weak = weak or hit
     return weak
 
 
